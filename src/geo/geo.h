@@ -1,0 +1,64 @@
+/*
+ * geo.h — is an address domestic (JP) or foreign, and whose network is it?
+ *
+ * At start-up the IPFire location database (Debian libloc-database, read through libloc) is
+ * turned into flat lookup tables for IPv4 and IPv6 that answer country code and ASN without
+ * touching libloc on the packet path. Local overrides (one prefix per line) extend the
+ * domestic set. Addresses in no country (private, reserved, unallocated) are GEO_UNKNOWN.
+ *
+ * The per-packet direction (外外 / 外内 / 内外 / 内内) is derived from the classes of the
+ * source and destination: DESIGN.md rule 4 decides channel eligibility on it.
+ */
+#ifndef SK_GEO_H
+#define SK_GEO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+#define GEO_DEFAULT_DB "/var/lib/location/database.db"
+
+enum geo_class { GEO_UNKNOWN = 0, GEO_FOREIGN, GEO_DOMESTIC };
+
+struct geo_info {
+	char cc[3];            /* ISO 3166 code, "" when none */
+	uint32_t asn;          /* 0 when none */
+	enum geo_class cls;
+};
+
+enum direction {
+	DIR_UNKNOWN = 0,       /* either end in no country */
+	DIR_FF,                /* 外外 foreign-foreign */
+	DIR_FD,                /* 外内 foreign-domestic */
+	DIR_DF,                /* 内外 domestic-foreign */
+	DIR_DD,                /* 内内 domestic-domestic */
+	DIR__COUNT
+};
+
+struct geo;
+
+/* Load the database at path (NULL: GEO_DEFAULT_DB). Returns NULL with a reason in err. */
+struct geo *geo_open(const char *path, char *err, size_t errlen);
+/* Add domestic prefixes, one per line ('#' comments, blank lines); rebuilds the tables.
+ * Returns 0, or -1 naming file and line in err. */
+int geo_add_domestic_file(struct geo *g, const char *path, char *err, size_t errlen);
+void geo_close(struct geo *g);
+
+/* Country, ASN and class of one address. Safe to call from many threads at once. */
+void geo_lookup(const struct geo *g, const struct sk_addr *a, struct geo_info *out);
+enum direction geo_direction(enum geo_class src, enum geo_class dst);
+const char *direction_name(enum direction d);      /* "foreign-domestic", … */
+const char *geo_class_name(enum geo_class c);      /* "domestic", "foreign", "unknown" */
+
+/* Deterministic sampling for the generator: the idx-th (mod count) network of the given class
+ * and family (4 or 6), and an address inside it chosen by r. Returns 0, or -1 if none. */
+int geo_sample(const struct geo *g, enum geo_class cls, int family, uint64_t idx, uint64_t r,
+	       struct sk_addr *out);
+
+/* Number of networks in the tables (for statistics and tests). */
+size_t geo_count(const struct geo *g, int family);
+/* Bytes held by the lookup tables (for statistics). */
+size_t geo_memory(const struct geo *g);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * source.h — where packets come from: an ops struct (pcap/pcapng files today; live AF_PACKET
+ * rings plug in beside it).
+ *
+ * A source hands out one frame at a time. The bytes stay owned by the source and are valid
+ * until the next call to next() or close().
+ */
+#ifndef SK_SOURCE_H
+#define SK_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct source;
+
+struct frame {
+	uint64_t ts_us;
+	uint32_t caplen, wirelen;
+	const uint8_t *data;
+};
+
+enum src_status {
+	SRC_FRAME = 0,   /* *f holds a frame */
+	SRC_END = 1,     /* input ended cleanly */
+	SRC_ERROR = -1,  /* input broken (truncated or corrupt file): source_error() says why */
+};
+
+struct source_ops {
+	const char *name;
+	enum src_status (*next)(struct source *s, struct frame *f);
+	int (*linktype)(struct source *s);
+	void (*close)(struct source *s);
+};
+
+struct source {
+	const struct source_ops *ops;
+	char error[256];   /* one-line reason after SRC_ERROR */
+};
+
+/* Open a pcap or pcapng file ("-" for standard input) through libpcap. Returns NULL with a
+ * one-line reason in err. */
+struct source *source_open_file(const char *path, char *err, size_t errlen);
+
+static inline enum src_status source_next(struct source *s, struct frame *f) { return s->ops->next(s, f); }
+static inline int source_linktype(struct source *s) { return s->ops->linktype(s); }
+static inline const char *source_error(struct source *s) { return s->error; }
+static inline void source_close(struct source *s) { if (s) s->ops->close(s); }
+
+#endif

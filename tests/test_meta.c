@@ -1,0 +1,627 @@
+/*
+ * test_meta.c — the extraction engine, fed packets built directly as struct pkt.
+ *
+ * Payloads are real protocol bytes: the ClientHello and the HTTP request were captured from
+ * curl 7.88.1 (OpenSSL 3.0) connecting to a local listener; the DNS messages are the bytes of
+ * a resolver query (with EDNS OPT) and of a response with a compressed CNAME chain.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/addr.h"
+#include "common/pseudo.h"
+#include "meta/meta.h"
+
+/* curl 7.88.1 / OpenSSL 3.0 ClientHello: SNI tls.example.jp, ALPN h2,http/1.1 (517 bytes).
+ * Its JA3, as printed by tshark 4.0.17 (-e tls.handshake.ja3) for these bytes in a pcap. */
+#define CURL_HELLO_META "tls.example.jp|h2,http/1.1|0149f47eabf9a20d0893e2a44e5a6323"
+static const uint8_t curl_hello[] = {
+	0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, 0x0a,
+	0x44, 0x3b, 0xa7, 0x8f, 0x5c, 0x09, 0x61, 0xe1, 0x86, 0xe5, 0xea, 0x8e,
+	0xa6, 0x13, 0x05, 0x4f, 0xd4, 0x5f, 0x94, 0x91, 0xd6, 0xe9, 0x4d, 0x66,
+	0x94, 0xf5, 0x57, 0xfa, 0xf8, 0x1a, 0x12, 0x20, 0x28, 0x9b, 0x0e, 0xf1,
+	0x75, 0x91, 0xc6, 0x3d, 0xa4, 0x89, 0xd1, 0x71, 0x25, 0x89, 0x8b, 0x4f,
+	0xee, 0xab, 0x23, 0xc6, 0xb7, 0x81, 0x0f, 0x1a, 0x0b, 0x80, 0x8c, 0xd6,
+	0x12, 0x89, 0xd5, 0x72, 0x00, 0x3e, 0x13, 0x02, 0x13, 0x03, 0x13, 0x01,
+	0xc0, 0x2c, 0xc0, 0x30, 0x00, 0x9f, 0xcc, 0xa9, 0xcc, 0xa8, 0xcc, 0xaa,
+	0xc0, 0x2b, 0xc0, 0x2f, 0x00, 0x9e, 0xc0, 0x24, 0xc0, 0x28, 0x00, 0x6b,
+	0xc0, 0x23, 0xc0, 0x27, 0x00, 0x67, 0xc0, 0x0a, 0xc0, 0x14, 0x00, 0x39,
+	0xc0, 0x09, 0xc0, 0x13, 0x00, 0x33, 0x00, 0x9d, 0x00, 0x9c, 0x00, 0x3d,
+	0x00, 0x3c, 0x00, 0x35, 0x00, 0x2f, 0x00, 0xff, 0x01, 0x00, 0x01, 0x75,
+	0x00, 0x00, 0x00, 0x13, 0x00, 0x11, 0x00, 0x00, 0x0e, 0x74, 0x6c, 0x73,
+	0x2e, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x2e, 0x6a, 0x70, 0x00,
+	0x0b, 0x00, 0x04, 0x03, 0x00, 0x01, 0x02, 0x00, 0x0a, 0x00, 0x16, 0x00,
+	0x14, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x1e, 0x00, 0x19, 0x00, 0x18, 0x01,
+	0x00, 0x01, 0x01, 0x01, 0x02, 0x01, 0x03, 0x01, 0x04, 0x00, 0x10, 0x00,
+	0x0e, 0x00, 0x0c, 0x02, 0x68, 0x32, 0x08, 0x68, 0x74, 0x74, 0x70, 0x2f,
+	0x31, 0x2e, 0x31, 0x00, 0x16, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00,
+	0x31, 0x00, 0x00, 0x00, 0x0d, 0x00, 0x2a, 0x00, 0x28, 0x04, 0x03, 0x05,
+	0x03, 0x06, 0x03, 0x08, 0x07, 0x08, 0x08, 0x08, 0x09, 0x08, 0x0a, 0x08,
+	0x0b, 0x08, 0x04, 0x08, 0x05, 0x08, 0x06, 0x04, 0x01, 0x05, 0x01, 0x06,
+	0x01, 0x03, 0x03, 0x03, 0x01, 0x03, 0x02, 0x04, 0x02, 0x05, 0x02, 0x06,
+	0x02, 0x00, 0x2b, 0x00, 0x09, 0x08, 0x03, 0x04, 0x03, 0x03, 0x03, 0x02,
+	0x03, 0x01, 0x00, 0x2d, 0x00, 0x02, 0x01, 0x01, 0x00, 0x33, 0x00, 0x26,
+	0x00, 0x24, 0x00, 0x1d, 0x00, 0x20, 0x2f, 0x94, 0x53, 0xaa, 0xfd, 0xa9,
+	0x75, 0x9e, 0x97, 0x86, 0xf6, 0x6c, 0xdb, 0x50, 0xd2, 0xea, 0x07, 0xd7,
+	0x1b, 0xa1, 0xe5, 0xec, 0x8b, 0xe0, 0xa6, 0xa1, 0x98, 0x3a, 0x38, 0xb9,
+	0xe1, 0x59, 0x00, 0x15, 0x00, 0xaf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00
+};
+
+
+/* curl 7.88.1: GET with identifiers in the query and a cookie (140 bytes) */
+static const char curl_get[] =
+	"GET /search?q=SECRET-qu3ry&lang=ja HTTP/1.1\r\n"
+	"Host: www.example.jp:18080\r\n"
+	"User-Agent: curl/7.88.1\r\n"
+	"Accept: */*\r\n"
+	"Cookie: sid=SECRET-c00k1e\r\n"
+	"\r\n";
+
+/* Query www.example.jp A, RD+AD, EDNS0 OPT (udp 1232) */
+static const uint8_t dns_query[] = {
+	0x1a, 0x2b, 0x01, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x03, 'w', 'w', 'w', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x02, 'j', 'p', 0x00,
+	0x00, 0x01, 0x00, 0x01,
+	0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* Response: www.example.jp CNAME cdn.example.jp (compressed), cdn.example.jp A 203.0.113.1 */
+static const uint8_t dns_resp[] = {
+	0x1a, 0x2b, 0x81, 0x80, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+	0x03, 'w', 'w', 'w', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x02, 'j', 'p', 0x00,
+	0x00, 0x01, 0x00, 0x01,
+	0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x06,
+	0x03, 'c', 'd', 'n', 0xc0, 0x10,
+	0xc0, 0x2c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
+	0xcb, 0x00, 0x71, 0x01,
+};
+
+/* Query example.jp MX, RD */
+static const uint8_t dns_query_mx[] = {
+	0x7c, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x02, 'j', 'p', 0x00,
+	0x00, 0x0f, 0x00, 0x01,
+};
+
+/* ---- what the callback saw --------------------------------------------------------------- */
+
+#define MAXEV 32
+
+struct seen {
+	int n;
+	enum meta_kind kind[MAXEV];
+	char val[MAXEV][2048];
+};
+
+static void on_event(void *ctx, const struct meta_event *ev)
+{
+	struct seen *s = ctx;
+	char *v;
+
+	assert_true(s->n < MAXEV);
+	assert_non_null(ev->pkt);
+	s->kind[s->n] = ev->kind;
+	v = s->val[s->n];
+	switch (ev->kind) {
+	case META_DNS:
+		snprintf(v, sizeof(s->val[0]), "%s %u %s", ev->u.dns->qname, ev->u.dns->qtype,
+			 ev->u.dns->response ? "resp" : "query");
+		break;
+	case META_TLS:
+		snprintf(v, sizeof(s->val[0]), "%s|%s|%s", ev->u.tls->sni, ev->u.tls->alpn,
+			 ev->u.tls->ja3);
+		break;
+	case META_HTTP:
+		snprintf(v, sizeof(s->val[0]), "%s|%s|%s|%s", ev->u.http->method, ev->u.http->host,
+			 ev->u.http->uri, ev->u.http->user_agent);
+		break;
+	case META_SMTP:
+		snprintf(v, sizeof(s->val[0]), "%d|%s", (int)ev->u.smtp->kind, ev->u.smtp->value);
+		break;
+	}
+	/* Rule 1 and 2: no planted secret ever reaches a callback value. */
+	assert_null(strstr(v, "SECRET"));
+	s->n++;
+}
+
+/* ---- packets ----------------------------------------------------------------------------- */
+
+#define T0 1790812800000000ull /* 2026-10-01T00:00:00Z */
+
+static struct pkt mk(uint64_t ts, const char *src, uint16_t sp, const char *dst, uint16_t dp,
+		     uint8_t proto, uint8_t flags, uint32_t seq, const void *data, size_t n)
+{
+	struct pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.ts_us = ts;
+	p.ipver = strchr(src, ':') ? 6 : 4;
+	p.proto = proto;
+	assert_int_equal(addr_parse(&p.src, src), 0);
+	assert_int_equal(addr_parse(&p.dst, dst), 0);
+	p.has_l4 = true;
+	p.sport = sp;
+	p.dport = dp;
+	p.tcp_flags = flags;
+	p.seq = seq;
+	p.payload = data;
+	p.payload_len = (uint32_t)n;
+	p.caplen = p.wirelen = (uint32_t)(n + 54);
+	return p;
+}
+
+static struct pseudo key;
+static struct seen seen;
+
+static struct meta_engine *engine(const struct meta_limits *lim)
+{
+	uint8_t k[PSEUDO_KEYLEN] = { 7 };
+	struct meta_engine *m;
+
+	pseudo_init(&key, k);
+	memset(&seen, 0, sizeof(seen));
+	m = meta_new(lim, &key, on_event, &seen);
+	assert_non_null(m);
+	return m;
+}
+
+static void feed(struct meta_engine *m, struct pkt p)
+{
+	meta_packet(m, &p);
+}
+
+#define C "198.51.100.7"
+#define S "203.0.113.10"
+#define A (TCPF_ACK)
+#define PA (TCPF_PSH | TCPF_ACK)
+
+/* Three-way handshake: client ISN cisn, server ISN sisn. */
+static void handshake(struct meta_engine *m, uint64_t ts, const char *c, uint16_t cp, const char *s,
+		      uint16_t sp, uint32_t cisn, uint32_t sisn)
+{
+	feed(m, mk(ts, c, cp, s, sp, 6, TCPF_SYN, cisn, NULL, 0));
+	feed(m, mk(ts + 1000, s, sp, c, cp, 6, TCPF_SYN | TCPF_ACK, sisn, NULL, 0));
+	feed(m, mk(ts + 2000, c, cp, s, sp, 6, A, cisn + 1, NULL, 0));
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static void test_dns_udp(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const uint8_t junk[] = { 0x12, 0x34, 0x01 };
+
+	feed(m, mk(T0, C, 53001, "192.0.2.53", 53, 17, 0, 0, dns_query, sizeof(dns_query)));
+	feed(m, mk(T0 + 10, "192.0.2.53", 53, C, 53001, 17, 0, 0, dns_resp, sizeof(dns_resp)));
+	feed(m, mk(T0 + 20, C, 53002, "192.0.2.53", 53, 17, 0, 0, junk, sizeof(junk)));
+	feed(m, mk(T0 + 30, C, 40000, "192.0.2.99", 9999, 17, 0, 0, dns_query, sizeof(dns_query)));
+	struct pkt frag = mk(T0 + 40, C, 53003, "192.0.2.53", 53, 17, 0, 0, dns_query, 20);
+	frag.frag = frag.frag_first = frag.frag_more = true;
+	feed(m, frag);
+
+	const struct meta_counts *c = meta_counts(m);
+	assert_int_equal(c->dns, 2);
+	assert_int_equal(c->dns_err, 1);
+	assert_int_equal(c->fragments, 1);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.kind[0], META_DNS);
+	assert_string_equal(seen.val[0], "www.example.jp 1 query");
+	assert_string_equal(seen.val[1], "www.example.jp 1 resp");
+	assert_int_equal(c->streams, 0);
+	meta_free(m);
+}
+
+/* Events of the response: check the answers themselves once. */
+static void on_dns_answers(void *ctx, const struct meta_event *ev)
+{
+	int *ok = ctx;
+	const struct dns_msg *d = ev->u.dns;
+
+	if (ev->kind != META_DNS || !d->response)
+		return;
+	assert_int_equal(d->id, 0x1a2b + *ok * 0x100);   /* ids 0x1a2b, 0x1b2b, … in order */
+	assert_int_equal(d->nanswers, 2);
+	assert_int_equal(d->ans[0].type, 5);
+	assert_string_equal(d->ans[0].name, "cdn.example.jp");
+	assert_int_equal(d->ans[1].type, 1);
+	assert_true(d->ans[1].is_addr);
+	assert_int_equal(addr_v4(&d->ans[1].addr), 0xcb007101);
+	(*ok)++;
+}
+
+static void test_dns_tcp(void **state)
+{
+	uint8_t k[PSEUDO_KEYLEN] = { 0 };
+	uint8_t two[2 + sizeof(dns_query) + 2 + sizeof(dns_query_mx)], resp[2 * (2 + sizeof(dns_resp))];
+	const size_t r1 = 2 + sizeof(dns_resp);
+	const char *sv = "192.0.2.53";
+	int ok = 0;
+	size_t o = 0;
+
+	pseudo_init(&key, k);
+	struct meta_engine *m = meta_new(NULL, &key, on_dns_answers, &ok);
+	assert_non_null(m);
+
+	/* two queries pipelined in one segment */
+	two[o++] = 0, two[o++] = sizeof(dns_query);
+	memcpy(two + o, dns_query, sizeof(dns_query)), o += sizeof(dns_query);
+	two[o++] = 0, two[o++] = sizeof(dns_query_mx);
+	memcpy(two + o, dns_query_mx, sizeof(dns_query_mx)), o += sizeof(dns_query_mx);
+	/* two responses back to back */
+	for (int i = 0; i < 2; i++) {
+		resp[i * r1] = 0, resp[i * r1 + 1] = sizeof(dns_resp);
+		memcpy(resp + i * r1 + 2, dns_resp, sizeof(dns_resp));
+		resp[i * r1 + 2] = (uint8_t)(0x1a + i);
+	}
+
+	handshake(m, T0, C, 41000, sv, 53, 5000, 9000);
+	feed(m, mk(T0 + 3000, C, 41000, sv, 53, 6, PA, 5001, two, o));
+	assert_int_equal(meta_counts(m)->dns, 2);
+
+	/* split after 1 byte of the prefix, then in the middle of the message */
+	feed(m, mk(T0 + 4000, sv, 53, C, 41000, 6, PA, 9001, resp, 1));
+	assert_int_equal(meta_buffered(m), 1);
+	feed(m, mk(T0 + 5000, sv, 53, C, 41000, 6, PA, 9002, resp + 1, 30));
+	assert_int_equal(meta_counts(m)->dns, 2);
+	assert_int_equal(meta_buffered(m), 31);
+	/* a retransmission of the second piece changes nothing */
+	feed(m, mk(T0 + 5500, sv, 53, C, 41000, 6, PA, 9002, resp + 1, 30));
+	/* the rest of the first response and 5 bytes of the second */
+	feed(m, mk(T0 + 6000, sv, 53, C, 41000, 6, PA, 9032, resp + 31, r1 - 31 + 5));
+	assert_int_equal(meta_counts(m)->dns, 3);
+	assert_int_equal(ok, 1);
+	assert_int_equal(meta_buffered(m), 5);
+	feed(m, mk(T0 + 7000, sv, 53, C, 41000, 6, PA, 9001 + (uint32_t)r1 + 5, resp + r1 + 5, r1 - 5));
+	assert_int_equal(meta_counts(m)->dns, 4);
+	assert_int_equal(meta_counts(m)->dns_err, 0);
+	assert_int_equal(ok, 2);
+	assert_int_equal(meta_buffered(m), 0);
+	meta_free(m);
+}
+
+static void test_tls_split_retrans_ooo(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const uint8_t *h = curl_hello;
+	const uint32_t isn = 1000;
+
+	assert_int_equal(sizeof(curl_hello), 517);
+	handshake(m, T0, C, 50000, S, 443, isn, 77000);
+	/* split inside the cipher suites and inside the extensions (padding starts at 338) */
+	feed(m, mk(T0 + 3000, C, 50000, S, 443, 6, PA, isn + 1, h, 100));
+	assert_int_equal(meta_buffered(m), 100);
+	/* segment 3 before segment 2: out of order, counted, not kept */
+	feed(m, mk(T0 + 4000, C, 50000, S, 443, 6, PA, isn + 251, h + 250, 267));
+	assert_int_equal(meta_counts(m)->out_of_order, 1);
+	assert_int_equal(meta_buffered(m), 100);
+	feed(m, mk(T0 + 5000, C, 50000, S, 443, 6, PA, isn + 101, h + 100, 150));
+	/* segment 2 again: a retransmission, all of it seen */
+	feed(m, mk(T0 + 6000, C, 50000, S, 443, 6, PA, isn + 101, h + 100, 150));
+	assert_int_equal(meta_buffered(m), 250);
+	assert_int_equal(seen.n, 0);
+	/* the sender retransmits from byte 200: 50 bytes overlap, 267 new */
+	feed(m, mk(T0 + 7000, C, 50000, S, 443, 6, PA, isn + 201, h + 200, 317));
+
+	const struct meta_counts *c = meta_counts(m);
+	assert_int_equal(c->tls, 1);
+	assert_int_equal(c->tls_err, 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.kind[0], META_TLS);
+	assert_string_equal(seen.val[0], CURL_HELLO_META);
+	/* decided: the buffer is gone, the stream stays until it ends */
+	assert_int_equal(meta_buffered(m), 0);
+	assert_int_equal(c->streams_open, 1);
+	feed(m, mk(T0 + 8000, S, 443, C, 50000, 6, PA, 77001, "\x16\x03\x03\x00\x01\x02", 6));
+	feed(m, mk(T0 + 9000, C, 50000, S, 443, 6, PA, isn + 518, "\x17\x03\x03\x00\x01\x00", 6));
+	feed(m, mk(T0 + 10000, C, 50000, S, 443, 6, TCPF_FIN | A, isn + 524, NULL, 0));
+	assert_int_equal(c->streams_open, 1);
+	feed(m, mk(T0 + 11000, S, 443, C, 50000, 6, TCPF_FIN | A, 77007, NULL, 0));
+	assert_int_equal(c->streams_open, 0);
+	assert_int_equal(c->tls, 1);
+	assert_int_equal(c->out_of_order, 1);
+	meta_free(m);
+}
+
+/* Capture began mid-connection: no SYN; the lower port is the server, server bytes first. */
+static void test_tls_midstream(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+
+	feed(m, mk(T0, S, 443, C, 51000, 6, PA, 123456, "\x16\x03\x03\x00\x02\x0e\x00", 7));
+	feed(m, mk(T0 + 10, C, 51000, S, 443, 6, PA, 99, curl_hello, sizeof(curl_hello)));
+	assert_int_equal(meta_counts(m)->tls, 1);
+	assert_int_equal(meta_counts(m)->streams, 1);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.val[0], CURL_HELLO_META);
+	/* stray ACKs of unknown connections start nothing */
+	feed(m, mk(T0 + 20, C, 52000, S, 443, 6, A, 5, NULL, 0));
+	assert_int_equal(meta_counts(m)->streams, 1);
+	meta_free(m);
+}
+
+static void test_http_split_keepalive(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const char *get2 = "GET /favicon.ico HTTP/1.1\r\nHost: WWW.Example.JP\r\n"
+			   "User-Agent: Mozilla/5.0\r\nAuthorization: Basic U0VDUkVULXB3\r\n\r\n";
+	const char *post = "POST /login HTTP/1.1\r\nHost: www.example.jp\r\n"
+			   "Content-Length: 23\r\n\r\n";
+	const char *body = "user=SECRET-b0dy&x=GET ";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+	uint32_t seq = 3001, n1 = 60, n = (uint32_t)strlen(curl_get);
+
+	assert_int_equal(n, 140);
+	handshake(m, T0, C, 52000, S, 80, 3000, 8000);
+	feed(m, mk(T0 + 3000, C, 52000, S, 80, 6, A, seq, curl_get, n1));
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(meta_buffered(m), n1);
+	feed(m, mk(T0 + 4000, C, 52000, S, 80, 6, PA, seq + n1, curl_get + n1, n - n1));
+	seq += n;
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(meta_buffered(m), 0);
+
+	char want[256];
+	char q[PSEUDO_HEXLEN + 1], l[PSEUDO_HEXLEN + 1];
+	pseudo_hash(&key, "SECRET-qu3ry", 12, q);
+	pseudo_hash(&key, "ja", 2, l);
+	snprintf(want, sizeof(want), "GET|www.example.jp:18080|/search?q=%s&lang=%s|curl/7.88.1", q, l);
+	assert_string_equal(seen.val[0], want);
+
+	/* the response is not examined; the next request on the connection is (keep-alive) */
+	feed(m, mk(T0 + 5000, S, 80, C, 52000, 6, PA, 8001, resp, strlen(resp)));
+	feed(m, mk(T0 + 6000, C, 52000, S, 80, 6, PA, seq, get2, strlen(get2)));
+	seq += (uint32_t)strlen(get2);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.val[1], "GET|www.example.jp|/favicon.ico|Mozilla/5.0");
+
+	/* a POST whose header block is split, then its body: the body is never parsed */
+	feed(m, mk(T0 + 7000, C, 52000, S, 80, 6, PA, seq, post, 10));
+	feed(m, mk(T0 + 8000, C, 52000, S, 80, 6, PA, seq + 10, post + 10, strlen(post) - 10));
+	seq += (uint32_t)strlen(post);
+	feed(m, mk(T0 + 9000, C, 52000, S, 80, 6, PA, seq, body, strlen(body)));
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.val[2], "POST|www.example.jp|/login|");
+	assert_int_equal(meta_counts(m)->http, 3);
+	assert_int_equal(meta_counts(m)->http_err, 0);
+
+	/* nothing of the requests stays in the engine once they are decided */
+	assert_int_equal(meta_buffered(m), 0);
+	assert_false(meta_contains(m, "SECRET", 6));
+	assert_false(meta_contains(m, "U0VDUkVULXB3", 12));
+	meta_free(m);
+}
+
+static void test_smtp_session(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const char *cli[] = {
+		"EHLO Mail.Example.COM\r\n",
+		"MAIL FROM:<taro.SECRET-l0cal@example.com> SI",
+		"ZE=1234\r\n",
+		"RCPT TO:<hanako.SECRET-rcpt1@Example.JP>\r\nRCPT TO:<jiro@example.jp>\r\n",
+		"DATA\r\n",
+		"Subject: SECRET-subj\r\nFrom: taro\r\n\r\nHello SECRET-b0dy\r\n\r\n",
+		"Content-Type: application/octet-stream\r\n\r\nU0VDUkVULWF0dDRjaA==\r\n.",
+		"\r\nQUIT\r\n",
+	};
+	const char *secrets[] = { "SECRET-l0cal", "SECRET-rcpt1", "SECRET-subj", "SECRET-b0dy",
+				  "U0VDUkVULWF0dDRjaA==" };
+	const char *sv = "203.0.113.25";
+	uint32_t seq = 20001;
+
+	handshake(m, T0, C, 40000, sv, 25, 20000, 60000);
+	feed(m, mk(T0 + 3000, sv, 25, C, 40000, 6, PA, 60001, "220 mx ESMTP\r\n", 14));
+	for (size_t i = 0; i < sizeof(cli) / sizeof(cli[0]); i++) {
+		size_t n = strlen(cli[i]);
+
+		feed(m, mk(T0 + 4000 + i * 1000, C, 40000, sv, 25, 6, PA, seq, cli[i], n));
+		seq += (uint32_t)n;
+		if (i == 1) /* the envelope line is incomplete: held, as a partial line */
+			assert_true(meta_contains(m, "SECRET-l0cal", 12));
+		if (i == 2) /* complete: wiped */
+			assert_false(meta_contains(m, "SECRET-l0cal", 12));
+		/* message content is never held, not even in part */
+		for (size_t k = 2; k < sizeof(secrets) / sizeof(secrets[0]); k++)
+			assert_false(meta_contains(m, secrets[k], strlen(secrets[k])));
+	}
+
+	const struct meta_counts *c = meta_counts(m);
+	assert_int_equal(c->smtp_sessions, 1);
+	assert_int_equal(c->smtp_cmds, 4);
+	assert_int_equal(seen.n, 4);
+
+	char h1[PSEUDO_HEXLEN + 1], h2[PSEUDO_HEXLEN + 1], h3[PSEUDO_HEXLEN + 1], want[128];
+	pseudo_hash(&key, "taro.SECRET-l0cal", 17, h1);
+	pseudo_hash(&key, "hanako.SECRET-rcpt1", 19, h2);
+	pseudo_hash(&key, "jiro", 4, h3);
+	assert_string_equal(seen.val[0], "1|mail.example.com");
+	snprintf(want, sizeof(want), "2|%s@example.com", h1);
+	assert_string_equal(seen.val[1], want);
+	snprintf(want, sizeof(want), "3|%s@example.jp", h2);
+	assert_string_equal(seen.val[2], want);
+	snprintf(want, sizeof(want), "3|%s@example.jp", h3);
+	assert_string_equal(seen.val[3], want);
+
+	meta_flush(m);
+	assert_int_equal(c->streams_open, 0);
+	assert_int_equal(meta_buffered(m), 0);
+	for (size_t k = 0; k < sizeof(secrets) / sizeof(secrets[0]); k++)
+		assert_false(meta_contains(m, secrets[k], strlen(secrets[k])));
+	meta_free(m);
+}
+
+/* A stream whose client opens with EHLO on an unusual port is SMTP too; a partial line that
+ * is still held when the input ends is wiped by meta_flush. */
+static void test_smtp_by_helo_and_flush(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+
+	feed(m, mk(T0, C, 40001, S, 10025, 6, PA, 1, "HELO relay.example.jp\r\nMAIL FROM:<SECRET-x", 42));
+	assert_int_equal(meta_counts(m)->smtp_sessions, 1);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.val[0], "1|relay.example.jp");
+	assert_true(meta_buffered(m) > 0);
+	assert_true(meta_contains(m, "SECRET-x", 8));
+	meta_flush(m);
+	assert_int_equal(meta_buffered(m), 0);
+	assert_false(meta_contains(m, "SECRET-x", 8));
+	meta_free(m);
+}
+
+static void test_stream_cap(void **state)
+{
+	struct meta_limits lim = { .stream_bytes = 256 };
+	struct meta_engine *m = engine(&lim);
+	char big[400];
+
+	/* a 517-byte ClientHello cannot fit 256 bytes: overflow, no event, nothing held */
+	handshake(m, T0, C, 50001, S, 443, 100, 200);
+	feed(m, mk(T0 + 3000, C, 50001, S, 443, 6, PA, 101, curl_hello, 200));
+	feed(m, mk(T0 + 4000, C, 50001, S, 443, 6, PA, 301, curl_hello + 200, 200));
+	feed(m, mk(T0 + 5000, C, 50001, S, 443, 6, PA, 501, curl_hello + 400, 117));
+	assert_int_equal(meta_counts(m)->tls, 0);
+	assert_int_equal(meta_counts(m)->overflow, 1);
+	assert_int_equal(meta_buffered(m), 0);
+
+	/* an HTTP header block that outgrows the cap */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX-Pad: ", 23);
+	handshake(m, T0 + 6000, C, 50002, S, 80, 300, 400);
+	feed(m, mk(T0 + 9000, C, 50002, S, 80, 6, PA, 301, big, 150));
+	assert_int_equal(meta_buffered(m), 150);
+	feed(m, mk(T0 + 10000, C, 50002, S, 80, 6, PA, 451, big + 150, 150));
+	assert_int_equal(meta_counts(m)->overflow, 2);
+	assert_int_equal(meta_counts(m)->http, 0);
+	assert_int_equal(meta_buffered(m), 0);
+	/* the same request fits a larger engine */
+	meta_free(m);
+	m = engine(NULL);
+	feed(m, mk(T0, C, 50002, S, 80, 6, PA, 301, big, 150));
+	feed(m, mk(T0 + 1, C, 50002, S, 80, 6, PA, 451, big + 150, 150));
+	feed(m, mk(T0 + 2, C, 50002, S, 80, 6, PA, 601, "\r\n\r\n", 4));
+	assert_int_equal(meta_counts(m)->http, 1);
+	assert_int_equal(meta_counts(m)->overflow, 0);
+	meta_free(m);
+}
+
+static void test_table_eviction(void **state)
+{
+	struct meta_limits lim = { .max_streams = 4 };
+	struct meta_engine *m = engine(&lim);
+	const char *get = "GET /x HTTP/1.1\r\nHost: a.example.jp\r\n\r\n";
+
+	for (uint16_t i = 0; i < 6; i++)
+		feed(m, mk(T0 + i, C, (uint16_t)(60000 + i), S, 80, 6, TCPF_SYN, 1000u * i, NULL, 0));
+	const struct meta_counts *c = meta_counts(m);
+	assert_int_equal(c->streams, 6);
+	assert_int_equal(c->streams_open, 4);
+	assert_int_equal(c->streams_evicted, 2);
+	/* the newest stream is intact */
+	feed(m, mk(T0 + 10, C, 60005, S, 80, 6, PA, 5001, get, strlen(get)));
+	assert_int_equal(c->http, 1);
+	/* an evicted stream comes back as a new (mid-connection) one, evicting the oldest */
+	feed(m, mk(T0 + 11, C, 60000, S, 80, 6, PA, 1, get, strlen(get)));
+	assert_int_equal(c->http, 2);
+	assert_int_equal(c->streams, 7);
+	assert_int_equal(c->streams_evicted, 3);
+	assert_int_equal(c->streams_open, 4);
+	meta_free(m);
+}
+
+static void test_idle_timeout(void **state)
+{
+	struct meta_limits lim = { .idle_us = 1000000 };
+	struct meta_engine *m = engine(&lim);
+
+	feed(m, mk(T0, C, 61000, S, 443, 6, TCPF_SYN, 1, NULL, 0));
+	feed(m, mk(T0 + 800000, C, 61001, S, 443, 6, TCPF_SYN, 1, NULL, 0));
+	feed(m, mk(T0 + 1500000, C, 61002, S, 443, 6, TCPF_SYN, 1, NULL, 0));
+	const struct meta_counts *c = meta_counts(m);
+	assert_int_equal(c->streams_timed_out, 1);
+	assert_int_equal(c->streams_open, 2);
+	/* activity keeps a stream alive */
+	feed(m, mk(T0 + 1700000, C, 61001, S, 443, 6, A, 2, NULL, 0));
+	feed(m, mk(T0 + 2400000, C, 61002, S, 443, 6, A, 2, NULL, 0));
+	assert_int_equal(c->streams_timed_out, 1);
+	assert_int_equal(c->streams_open, 2);
+	/* RST ends one at once; the other times out */
+	feed(m, mk(T0 + 2700000, S, 443, C, 61002, 6, TCPF_RST, 0, NULL, 0));
+	assert_int_equal(c->streams_open, 1);
+	feed(m, mk(T0 + 2800000, "192.0.2.1", 1, "192.0.2.2", 2, 17, 0, 0, "x", 1));
+	assert_int_equal(c->streams_timed_out, 2);
+	assert_int_equal(c->streams_open, 0);
+	meta_free(m);
+}
+
+/* A SYN with a new ISN on a known 5-tuple starts a new connection (port reuse). */
+static void test_port_reuse(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const char *get = "GET /a HTTP/1.1\r\nHost: a.example.jp\r\n\r\n";
+
+	handshake(m, T0, C, 62000, S, 80, 100, 900);
+	feed(m, mk(T0 + 2500, C, 62000, S, 80, 6, TCPF_SYN, 100, NULL, 0));
+	assert_int_equal(meta_counts(m)->streams, 1);
+	feed(m, mk(T0 + 3000, C, 62000, S, 80, 6, PA, 101, get, strlen(get)));
+	/* SYN retransmitted before data would not restart; a fresh SYN after data does */
+	handshake(m, T0 + 4000, C, 62000, S, 80, 7000, 9000);
+	feed(m, mk(T0 + 7000, C, 62000, S, 80, 6, PA, 7001, get, strlen(get)));
+	assert_int_equal(meta_counts(m)->streams, 2);
+	assert_int_equal(meta_counts(m)->http, 2);
+	meta_free(m);
+}
+
+/* IPv6 streams are keyed like IPv4 ones. */
+static void test_ipv6(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const char *c6 = "2001:db8::7", *s6 = "2001:db8:1::10";
+
+	handshake(m, T0, c6, 50500, s6, 443, 10, 20);
+	feed(m, mk(T0 + 3000, c6, 50500, s6, 443, 6, PA, 11, curl_hello, 300));
+	feed(m, mk(T0 + 4000, c6, 50500, s6, 443, 6, PA, 311, curl_hello + 300, 217));
+	assert_int_equal(meta_counts(m)->tls, 1);
+	assert_int_equal(meta_counts(m)->streams, 1);
+	assert_string_equal(seen.val[0], CURL_HELLO_META);
+	meta_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dns_udp),
+		cmocka_unit_test(test_dns_tcp),
+		cmocka_unit_test(test_tls_split_retrans_ooo),
+		cmocka_unit_test(test_tls_midstream),
+		cmocka_unit_test(test_http_split_keepalive),
+		cmocka_unit_test(test_smtp_session),
+		cmocka_unit_test(test_smtp_by_helo_and_flush),
+		cmocka_unit_test(test_stream_cap),
+		cmocka_unit_test(test_table_eviction),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_port_reuse),
+		cmocka_unit_test(test_ipv6),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
