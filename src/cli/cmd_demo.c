@@ -94,7 +94,7 @@ int cmd_demo(int argc, char **argv)
 		goto out;
 	}
 	printf("2. sensor read %s\n\n", pcap);
-	pl_print_summary(pl_stats(pl), stdout);
+	pl_print_summary(pl, stdout);
 	printf("\nOnly counts are printed: the sensor keeps mechanical information and never\n"
 	       "payload; e-mail local parts and URI query values are keyed hashes (%s).\n", keyfile);
 	rc = 0;

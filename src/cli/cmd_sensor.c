@@ -1,6 +1,12 @@
 /*
- * cmd_sensor.c — `sakimori sensor -r FILE ...`: read a capture through the sensor pipeline
- * and print what it saw. Output is counts only; no byte of any packet is printed.
+ * cmd_sensor.c — `sakimori sensor`: read traffic, select automatically, write records.
+ *
+ *   sakimori sensor -r PCAP [-s SELECTORS -o RECORDS.jsonl [--stats STATS.json]]
+ *
+ * Without -s the sensor surveys: it prints counts per direction and per protocol and writes
+ * nothing else. With -s it keeps the mechanical information of flows that match an approved
+ * selector, one JSON line per flow, and discards everything else at once. The summary goes to
+ * standard output (standard error when the records do); no byte of any packet is printed.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,19 +19,55 @@
 #include "geo/geo.h"
 #include "packet/source.h"
 #include "select/pipeline.h"
+#include "select/rules.h"
 
 #define DEFAULT_KEY_FILE "sakimori-pseudonym.key"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sakimori sensor -r FILE [--db FILE] [--domestic FILE] "
-		     "[--pseudonym-key FILE] [-q]\n");
+	fprintf(out, "usage: sakimori sensor -r FILE [-s SELECTORS -o RECORDS.jsonl|-] [--stats FILE]\n"
+		     "                       [--db FILE] [--domestic FILE] [--pseudonym-key FILE] [-q]\n");
+}
+
+struct record_out {
+	FILE *f;
+	unsigned long long lines;
+	int failed;
+};
+
+static void write_record(void *ctx, const char *line, size_t len)
+{
+	struct record_out *ro = ctx;
+
+	if (fwrite(line, 1, len, ro->f) != len || fputc('\n', ro->f) == EOF)
+		ro->failed = 1;
+	ro->lines++;
+}
+
+static int write_stats_file(const struct pipeline *pl, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f) {
+		log_error("%s: cannot write stats", path);
+		return -1;
+	}
+	rc = pl_write_stats(pl, f);
+	if (fclose(f) != 0 || rc != 0) {
+		log_error("%s: cannot write stats", path);
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_sensor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "read", required_argument, NULL, 'r' },
+		{ "selectors", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "stats", required_argument, NULL, 'S' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "domestic", required_argument, NULL, 'd' },
 		{ "pseudonym-key", required_argument, NULL, 'k' },
@@ -34,17 +76,24 @@ int cmd_sensor(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *input = NULL, *db = NULL, *domestic = NULL, *keyfile = DEFAULT_KEY_FILE;
-	int quiet = 0, c, rc = 1;
+	const char *selfile = NULL, *output = NULL, *statsfile = NULL;
+	int quiet = 0, c, rc = 1, have_key = 0;
 	char err[512];
 	struct pseudo key;
 	struct geo *geo = NULL;
+	struct sel_set *sel = NULL;
 	struct source *src = NULL;
 	struct pipeline *pl = NULL;
+	struct record_out ro = { NULL, 0, 0 };
+	FILE *summary = stdout;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:s:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': input = optarg; break;
+		case 's': selfile = optarg; break;
+		case 'o': output = optarg; break;
+		case 'S': statsfile = optarg; break;
 		case 'D': db = optarg; break;
 		case 'd': domestic = optarg; break;
 		case 'k': keyfile = optarg; break;
@@ -53,15 +102,29 @@ int cmd_sensor(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!input || optind != argc) {
+	if (!input || optind != argc || (selfile && !output) || (output && !selfile)) {
 		usage(stderr);
 		return 2;
 	}
 
+	/* Refuse a bad selector file before anything else is touched (rule 3). */
+	if (selfile) {
+		sel = sel_load(selfile, err, sizeof(err));
+		if (!sel) {
+			log_error("%s", err);
+			return 1;
+		}
+	}
+	src = source_open_file(input, err, sizeof(err));
+	if (!src) {
+		log_error("%s", err);
+		goto out;
+	}
 	if (pseudo_load_or_create(&key, keyfile, err, sizeof(err)) < 0) {
 		log_error("%s", err);
-		return 1;
+		goto out;
 	}
+	have_key = 1;
 	geo = geo_open(db, err, sizeof(err));
 	if (!geo) {
 		log_error("%s", err);
@@ -71,12 +134,18 @@ int cmd_sensor(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	src = source_open_file(input, err, sizeof(err));
-	if (!src) {
-		log_error("%s", err);
-		goto out;
+	if (output) {
+		if (strcmp(output, "-") == 0) {
+			ro.f = stdout;
+			summary = stderr;
+		} else if (!(ro.f = fopen(output, "w"))) {
+			log_error("%s: cannot write records", output);
+			goto out;
+		}
 	}
-	struct pl_config cfg = { .geo = geo, .key = &key };
+
+	struct pl_config cfg = { .geo = geo, .key = &key, .sel = sel, .emit = write_record,
+				 .emit_ctx = &ro };
 	pl = pl_new(&cfg);
 	if (!pl) {
 		log_error("out of memory");
@@ -87,14 +156,28 @@ int cmd_sensor(int argc, char **argv)
 	if (rc != 0)
 		log_error("%s: %s (after %llu packets; counts so far below)", input,
 			  source_error(src), (unsigned long long)pl_stats(pl)->pk.packets);
+	if (ro.f && (fflush(ro.f) != 0 || ro.failed)) {
+		log_error("%s: writing records failed", output);
+		rc = 1;
+	}
+	if (statsfile && write_stats_file(pl, statsfile) < 0)
+		rc = 1;
 	if (!quiet || rc != 0) {
-		printf("sakimori sensor: %s\n", input);
-		pl_print_summary(pl_stats(pl), stdout);
+		fprintf(summary, "sakimori sensor: %s%s%s\n", input, sel ? " with selectors " : "",
+			sel ? selfile : "");
+		pl_print_summary(pl, summary);
+		if (output)
+			fprintf(summary, "\nrecords: %llu lines to %s\n", ro.lines,
+				strcmp(output, "-") ? output : "standard output");
 	}
 out:
+	if (ro.f && ro.f != stdout)
+		fclose(ro.f);
 	pl_free(pl);
 	source_close(src);
 	geo_close(geo);
-	pseudo_wipe(&key);
+	sel_set_free(sel);
+	if (have_key)
+		pseudo_wipe(&key);
 	return rc;
 }

@@ -1,20 +1,74 @@
 /*
- * pipeline.c — see pipeline.h. One pipeline per worker; nothing here is shared or locked.
+ * pipeline.c — see pipeline.h for the picture.
+ *
+ * The order of the checks on a packet is the order of cost: a selected flow is found by one
+ * hash lookup; eligibility is a few comparisons per approval; address and port selectors are
+ * one lookup each; only eligible, undecided traffic reaches the extractors, and only their
+ * results (never the bytes) reach the name, fingerprint and pattern selectors.
  */
 #include "select/pipeline.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct pipeline {
 	struct pl_config cfg;
 	struct meta_engine *meta;
+	struct flow_table *flows;        /* selection mode only */
+	struct sel_scratch *scratch;
 	struct pl_stats st;
+
+	/* the packet being processed, for the meta callback */
+	const struct pkt *cur;
+	const struct geo_info *cur_gs, *cur_gd;
+	enum direction cur_dir;
 };
+
+static void fill_obs(struct sel_obs *o, const struct pkt *p, enum direction dir)
+{
+	memset(o, 0, sizeof(*o));
+	o->ts_us = p->ts_us;
+	o->dir = dir;
+	o->src = p->src;
+	o->dst = p->dst;
+	o->proto = p->proto;
+	if (p->has_l4 && (p->proto == 6 || p->proto == 17)) {
+		o->sport = p->sport;
+		o->dport = p->dport;
+	}
+}
+
+/* What an extractor found, as an observation for the selectors. */
+static void obs_add_meta(struct sel_obs *o, const struct meta_event *ev)
+{
+	switch (ev->kind) {
+	case META_DNS:
+		o->field[SEL_F_DNS_QNAME] = ev->u.dns->qname;
+		break;
+	case META_TLS:
+		o->field[SEL_F_TLS_SNI] = ev->u.tls->sni[0] ? ev->u.tls->sni : NULL;
+		o->ja3 = ev->u.tls->ja3;
+		o->ja4 = ev->u.tls->ja4;
+		break;
+	case META_HTTP:
+		o->field[SEL_F_HTTP_HOST] = ev->u.http->host[0] ? ev->u.http->host : NULL;
+		o->field[SEL_F_HTTP_URI] = ev->u.http->uri;
+		o->field[SEL_F_HTTP_USER_AGENT] = ev->u.http->user_agent[0] ? ev->u.http->user_agent : NULL;
+		break;
+	case META_SMTP:
+		if (ev->u.smtp->kind == SMTP_HELO)
+			o->field[SEL_F_SMTP_HELO] = ev->u.smtp->value;
+		break;
+	}
+}
 
 static void on_meta(void *ctx, const struct meta_event *ev)
 {
 	struct pipeline *pl = ctx;
+	struct sel_obs o;
+	const uint32_t *hits = NULL;
+	size_t n = 0;
 
 	switch (ev->kind) {
 	case META_TLS:
@@ -28,6 +82,23 @@ static void on_meta(void *ctx, const struct meta_event *ev)
 	default:
 		break;
 	}
+	if (!pl->flows || !pl->cur)
+		return;
+
+	fill_obs(&o, pl->cur, pl->cur_dir);
+	obs_add_meta(&o, ev);
+	if (sel_match(pl->cfg.sel, pl->scratch, &o, NULL) > 0)
+		hits = sel_scratch_hits(pl->scratch, &n);
+
+	struct flow *f = flow_find(pl->flows, pl->cur);
+	if (!f && n == 0)
+		return;                      /* not selected: the event is dropped here */
+	if (!f)
+		f = flow_create(pl->flows, pl->cur, pl->cur_gs, pl->cur_gd, pl->cur_dir, hits, n);
+	else if (n)
+		flow_add_selectors(pl->flows, f, hits, n);
+	if (f)
+		flow_meta(pl->flows, f, ev);
 }
 
 struct pipeline *pl_new(const struct pl_config *cfg)
@@ -38,11 +109,84 @@ struct pipeline *pl_new(const struct pl_config *cfg)
 		return NULL;
 	pl->cfg = *cfg;
 	pl->meta = meta_new(NULL, cfg->key, on_meta, pl);
-	if (!pl->meta) {
-		free(pl);
-		return NULL;
+	if (!pl->meta)
+		goto err;
+	if (cfg->sel) {
+		pl->flows = flow_table_new(cfg->sel, cfg->flows, cfg->emit, cfg->emit_ctx);
+		pl->scratch = sel_scratch_new();
+		if (!pl->flows || !pl->scratch || sel_scratch_fit(pl->scratch, cfg->sel) < 0)
+			goto err;
 	}
 	return pl;
+err:
+	pl_free(pl);
+	return NULL;
+}
+
+/* Rule 4: is this packet eligible under any approval of the set at all? */
+static bool any_eligible(const struct sel_set *s, const struct pkt *p, enum direction dir)
+{
+	size_t n = sel_approval_count(s);
+
+	for (size_t i = 0; i < n; i++)
+		if (sel_eligible(sel_approval_at(s, i), dir, p->ts_us, &p->src, &p->dst))
+			return true;
+	return false;
+}
+
+static void select_packet(struct pipeline *pl, const struct pkt *p, const struct geo_info *gs,
+			  const struct geo_info *gd, enum direction dir)
+{
+	struct pl_stats *st = &pl->st;
+	struct flow *f;
+
+	flow_expire(pl->flows, p->ts_us);
+	pl->cur = p;
+	pl->cur_gs = gs;
+	pl->cur_gd = gd;
+	pl->cur_dir = dir;
+
+	f = flow_find(pl->flows, p);
+	if (f) {
+		bool eligible = flow_eligible(pl->flows, f, p, dir);
+		if (eligible) {
+			st->eligible++;
+			st->selected++;
+			st->selected_bytes += p->wirelen;
+			meta_packet(pl->meta, p);
+			f = flow_find(pl->flows, p);     /* the callback never frees, but be exact */
+		} else {
+			st->discarded++;
+		}
+		if (f)
+			flow_packet(pl->flows, f, p, eligible);
+		goto out;
+	}
+	if (!any_eligible(pl->cfg.sel, p, dir)) {
+		st->discarded++;
+		goto out;
+	}
+	st->eligible++;
+
+	struct sel_obs o;
+	size_t n = 0;
+	const uint32_t *hits = NULL;
+	fill_obs(&o, p, dir);
+	if (sel_match(pl->cfg.sel, pl->scratch, &o, NULL) > 0) {
+		hits = sel_scratch_hits(pl->scratch, &n);
+		flow_create(pl->flows, p, gs, gd, dir, hits, n);
+	}
+	meta_packet(pl->meta, p);            /* may select the flow through what it finds */
+	f = flow_find(pl->flows, p);
+	if (f) {
+		st->selected++;
+		st->selected_bytes += p->wirelen;
+		flow_packet(pl->flows, f, p, true);
+	} else {
+		st->discarded++;
+	}
+out:
+	pl->cur = NULL;
 }
 
 void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
@@ -62,6 +206,8 @@ void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
 	e = pkt_decode(linktype, f->data, f->caplen, &p);
 	if (e != PKT_OK) {
 		st->pk.err[e]++;
+		if (pl->flows)
+			st->discarded++;
 		return;
 	}
 	st->pk.decoded++;
@@ -74,12 +220,17 @@ void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
 	st->dir_packets[dir]++;
 	st->dir_bytes[dir] += f->wirelen;
 
-	meta_packet(pl->meta, &p);
+	if (pl->flows)
+		select_packet(pl, &p, &gs, &gd, dir);
+	else
+		meta_packet(pl->meta, &p);
 }
 
 void pl_finish(struct pipeline *pl)
 {
 	meta_flush(pl->meta);
+	if (pl->flows)
+		flow_flush(pl->flows);
 	pl->st.meta = *meta_counts(pl->meta);
 }
 
@@ -88,11 +239,18 @@ const struct pl_stats *pl_stats(const struct pipeline *pl)
 	return &pl->st;
 }
 
+const struct flow_table *pl_flows(const struct pipeline *pl)
+{
+	return pl->flows;
+}
+
 void pl_free(struct pipeline *pl)
 {
 	if (!pl)
 		return;
 	meta_free(pl->meta);
+	flow_table_free(pl->flows);
+	sel_scratch_free(pl->scratch);
 	free(pl);
 }
 
@@ -102,17 +260,34 @@ int pl_run_source(struct pipeline *pl, struct source *src)
 	struct frame f;
 	enum src_status s;
 
-	while ((s = source_next(src, &f)) == SRC_FRAME)
+	while ((s = source_next(src, &f)) == SRC_FRAME) {
 		pl_frame(pl, linktype, &f);
+		/* The frame lives in the source's buffer: clear it before the next one (rule 1). */
+		memset((void *)f.data, 0, f.caplen);
+	}
 	pl_finish(pl);
 	return s == SRC_END ? 0 : -1;
 }
 
-void pl_print_summary(const struct pl_stats *st, FILE *out)
+static const enum direction dir_order[] = { DIR_FF, DIR_FD, DIR_DF, DIR_DD, DIR_UNKNOWN };
+
+static const char *channel_str(enum sel_channel c)
 {
-	static const enum direction order[] = { DIR_FF, DIR_FD, DIR_DF, DIR_DD, DIR_UNKNOWN };
+	return c == SEL_AGREEMENT ? "agreement" : c == SEL_TRANSIT ? "transit" : "specific";
+}
+
+/* Was selector i's approval valid at some time within the input? */
+static bool active_during(const struct pipeline *pl, size_t i)
+{
+	const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
+	return pl->st.pk.packets && a->from_us <= pl->st.ts_last_us && pl->st.ts_first_us < a->until_us;
+}
+
+void pl_print_summary(const struct pipeline *pl, FILE *out)
+{
 	static const char *const jp[] = { [DIR_FF] = "外外", [DIR_FD] = "外内", [DIR_DF] = "内外",
 					  [DIR_DD] = "内内", [DIR_UNKNOWN] = "不明" };
+	const struct pl_stats *st = &pl->st;
 	uint64_t errs = 0;
 
 	for (int i = 1; i < PKT_ERR__COUNT; i++)
@@ -131,14 +306,40 @@ void pl_print_summary(const struct pl_stats *st, FILE *out)
 	fprintf(out, "%s\n", errs ? ")" : "");
 
 	fprintf(out, "\nby direction                     packets          bytes\n");
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum direction d = order[i];
+	for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++) {
+		enum direction d = dir_order[i];
 		fprintf(out, "  %-18s %s %12llu %14llu\n", direction_name(d), jp[d],
 			(unsigned long long)st->dir_packets[d], (unsigned long long)st->dir_bytes[d]);
 	}
 
+	if (pl->flows) {
+		const struct flow_counts *fc = flow_counts(pl->flows);
+		const uint64_t *sp = flow_selector_packets(pl->flows);
+		const uint64_t *sf = flow_selector_flows(pl->flows);
+		size_t ns = sel_count(pl->cfg.sel);
+
+		fprintf(out, "\nselection (自動選別)\n");
+		fprintf(out, "  eligible packets    %10llu   (direction fits a channel, approval valid)\n",
+			(unsigned long long)st->eligible);
+		fprintf(out, "  selected packets    %10llu   (%llu bytes)\n",
+			(unsigned long long)st->selected, (unsigned long long)st->selected_bytes);
+		fprintf(out, "  discarded packets   %10llu   (nothing kept)\n",
+			(unsigned long long)st->discarded);
+		fprintf(out, "  selected flows      %10llu   (records written %llu)\n",
+			(unsigned long long)fc->created, (unsigned long long)fc->emitted);
+		fprintf(out, "\n  %-20s %-16s %-10s %-7s %10s %8s\n", "selector", "approval", "channel",
+			"active", "packets", "flows");
+		for (size_t i = 0; i < ns; i++) {
+			const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
+			fprintf(out, "  %-20s %-16s %-10s %-7s %10llu %8llu\n", sel_id(pl->cfg.sel, i),
+				a->id, channel_str(a->channel), active_during(pl, i) ? "yes" : "no",
+				(unsigned long long)sp[i], (unsigned long long)sf[i]);
+		}
+	}
+
 	const struct meta_counts *m = &st->meta;
-	fprintf(out, "\nmechanical information found (機械的情報)\n");
+	fprintf(out, "\nmechanical information found (機械的情報)%s\n",
+		pl->flows ? ", in eligible traffic" : "");
 	fprintf(out, "  dns messages        %10llu   (%llu malformed)\n",
 		(unsigned long long)m->dns, (unsigned long long)m->dns_err);
 	fprintf(out, "  tls client hellos   %10llu   (%llu with SNI, %llu malformed)\n",
@@ -152,4 +353,56 @@ void pl_print_summary(const struct pl_stats *st, FILE *out)
 	fprintf(out, "  tcp streams         %10llu   (%llu evicted, %llu timed out, %llu out-of-order segments)\n",
 		(unsigned long long)m->streams, (unsigned long long)m->streams_evicted,
 		(unsigned long long)m->streams_timed_out, (unsigned long long)m->out_of_order);
+}
+
+#define JU(v) json_integer((json_int_t)(v))
+
+int pl_write_stats(const struct pipeline *pl, FILE *out)
+{
+	const struct pl_stats *st = &pl->st;
+	json_t *root = json_object(), *errs = json_object(), *dirs = json_object();
+	char t1[FLOW_TIME_LEN], t2[FLOW_TIME_LEN];
+	int rc;
+
+	json_object_set_new(root, "ts_first", json_string(flow_format_time(st->ts_first_us, t1)));
+	json_object_set_new(root, "ts_last", json_string(flow_format_time(st->ts_last_us, t2)));
+	json_object_set_new(root, "packets_read", JU(st->pk.packets));
+	json_object_set_new(root, "bytes_read", JU(st->pk.bytes));
+	json_object_set_new(root, "packets_decoded", JU(st->pk.decoded));
+	for (int i = 1; i < PKT_ERR__COUNT; i++)
+		json_object_set_new(errs, pkt_err_name(i), JU(st->pk.err[i]));
+	json_object_set_new(root, "decode_errors", errs);
+	for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++)
+		json_object_set_new(dirs, direction_name(dir_order[i]), JU(st->dir_packets[dir_order[i]]));
+	json_object_set_new(root, "packets_by_direction", dirs);
+
+	if (pl->flows) {
+		const struct flow_counts *fc = flow_counts(pl->flows);
+		const uint64_t *sp = flow_selector_packets(pl->flows);
+		const uint64_t *sf = flow_selector_flows(pl->flows);
+		json_t *sels = json_array();
+
+		json_object_set_new(root, "eligible_packets", JU(st->eligible));
+		json_object_set_new(root, "selected_packets", JU(st->selected));
+		json_object_set_new(root, "selected_bytes", JU(st->selected_bytes));
+		json_object_set_new(root, "discarded_packets", JU(st->discarded));
+		json_object_set_new(root, "selected_flows", JU(fc->created));
+		json_object_set_new(root, "records", JU(fc->emitted));
+		for (size_t i = 0; i < sel_count(pl->cfg.sel); i++) {
+			const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
+			json_t *o = json_object();
+			json_object_set_new(o, "id", json_string(sel_id(pl->cfg.sel, i)));
+			json_object_set_new(o, "approval", json_string(a->id));
+			json_object_set_new(o, "channel", json_string(channel_str(a->channel)));
+			json_object_set_new(o, "active", json_boolean(active_during(pl, i)));
+			json_object_set_new(o, "packets", JU(sp[i]));
+			json_object_set_new(o, "flows", JU(sf[i]));
+			json_array_append_new(sels, o);
+		}
+		json_object_set_new(root, "selectors", sels);
+	}
+	rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(root);
+	return rc;
 }

@@ -1,12 +1,23 @@
 /*
- * pipeline.h — the sensor's packet path: frame → decode → direction → extraction → counts.
+ * pipeline.h — the sensor's packet path (自動選別, DESIGN.md rules 1–4).
  *
  *   frame ─▶ pkt_decode ──(error: counted by reason, dropped)
- *              └─▶ geo_lookup(src), geo_lookup(dst) ─▶ direction (外外/外内/内外/内内/unknown)
- *                    └─▶ meta engine (DNS, TLS, HTTP, SMTP) ─▶ counts per protocol
+ *     └─▶ geo_lookup(src, dst) ─▶ direction (外外/外内/内外/内内/unknown)
+ *           ├─ packet of a selected flow? ─▶ counted if eligible under the flow's approvals,
+ *           │                                 extractors add to the flow's record
+ *           ├─ eligible under no approval (channel, validity, facilities)? ─▶ discarded
+ *           ├─ address/port selectors match? ─▶ new selected flow
+ *           └─ meta engine (bounded handshake buffers) ─▶ DNS/TLS/HTTP/SMTP fields
+ *                 └─ name/fingerprint/pattern selectors match? ─▶ new selected flow
+ *                                                          else ─▶ discarded
  *
- * What leaves the pipeline is counts. Packet bytes live only in the caller's frame and in the
- * meta engine's bounded, wiped stream buffers.
+ * Discarded means: counted, and nothing else. No field of an unselected packet is written
+ * anywhere; the frame's bytes are wiped once the pipeline is done with them.
+ *
+ * Without a selector set (survey mode) the pipeline selects nothing and only counts: packets
+ * per direction and the mechanical information found per protocol.
+ *
+ * One pipeline per worker; nothing in it is shared or locked.
  */
 #ifndef SK_PIPELINE_H
 #define SK_PIPELINE_H
@@ -19,11 +30,15 @@
 #include "meta/meta.h"
 #include "packet/decode.h"
 #include "packet/source.h"
+#include "select/flow.h"
+#include "select/rules.h"
 
 struct pl_stats {
 	struct pkt_counts pk;                 /* read, decoded, errors by reason */
 	uint64_t dir_packets[DIR__COUNT];
 	uint64_t dir_bytes[DIR__COUNT];
+	uint64_t eligible, selected, discarded;        /* packets */
+	uint64_t selected_bytes;
 	struct meta_counts meta;              /* mechanical information found, per protocol */
 	uint64_t tls_with_sni, http_with_ua;
 	uint64_t ts_first_us, ts_last_us;
@@ -32,23 +47,31 @@ struct pl_stats {
 struct pl_config {
 	const struct geo *geo;
 	const struct pseudo *key;
+	const struct sel_set *sel;            /* NULL: survey mode, nothing selected */
+	const struct flow_limits *flows;      /* NULL: defaults */
+	flow_emit_cb emit;                    /* receives each record line */
+	void *emit_ctx;
 };
 
 struct pipeline;
 
 struct pipeline *pl_new(const struct pl_config *cfg);
-/* One captured frame of the given link type. */
+/* One captured frame of the given link type. The frame's bytes are wiped afterwards. */
 void pl_frame(struct pipeline *pl, int linktype, const struct frame *f);
-/* End of input: release all stream state (wiped) and settle the counts. */
+/* End of input: emit every open flow, release all stream state (wiped), settle the counts. */
 void pl_finish(struct pipeline *pl);
 const struct pl_stats *pl_stats(const struct pipeline *pl);
+/* The flow table (selection mode only; NULL in survey mode). */
+const struct flow_table *pl_flows(const struct pipeline *pl);
 void pl_free(struct pipeline *pl);
 
 /* Read a whole source through the pipeline. Returns 0 at a clean end, -1 if the input broke
- * (source_error(src) says why; the counts so far stay in the pipeline). */
+ * (source_error(src) says why; the counts so far stay in the pipeline, open flows emitted). */
 int pl_run_source(struct pipeline *pl, struct source *src);
 
-/* The human summary: per direction, per protocol, decode errors. */
-void pl_print_summary(const struct pl_stats *st, FILE *out);
+/* The human summary: per direction, selection, per selector, per protocol, decode errors. */
+void pl_print_summary(const struct pipeline *pl, FILE *out);
+/* The statistics the commission inspects, as one JSON document. Returns 0 or -1. */
+int pl_write_stats(const struct pipeline *pl, FILE *out);
 
 #endif
