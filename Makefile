@@ -39,6 +39,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 FUZZERS  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
+.SECONDARY:
 .PHONY: all deps demo test unit san-test integration fuzz fuzz-bin clean tests-bin
 all: $(B)/sakimori
 

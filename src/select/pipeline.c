@@ -152,6 +152,7 @@ static void select_packet(struct pipeline *pl, const struct pkt *p, const struct
 		if (eligible) {
 			st->eligible++;
 			st->selected++;
+			st->dir_selected[dir]++;
 			st->selected_bytes += p->wirelen;
 			meta_packet(pl->meta, p);
 			f = flow_find(pl->flows, p);     /* the callback never frees, but be exact */
@@ -180,6 +181,7 @@ static void select_packet(struct pipeline *pl, const struct pkt *p, const struct
 	f = flow_find(pl->flows, p);
 	if (f) {
 		st->selected++;
+		st->dir_selected[dir]++;
 		st->selected_bytes += p->wirelen;
 		flow_packet(pl->flows, f, p, true);
 	} else {
@@ -305,11 +307,16 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 	}
 	fprintf(out, "%s\n", errs ? ")" : "");
 
-	fprintf(out, "\nby direction                     packets          bytes\n");
+	fprintf(out, "\nby direction                     packets          bytes%s\n",
+		pl->flows ? "     selected    discarded" : "");
 	for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++) {
 		enum direction d = dir_order[i];
-		fprintf(out, "  %-18s %s %12llu %14llu\n", direction_name(d), jp[d],
+		fprintf(out, "  %-18s %s %12llu %14llu", direction_name(d), jp[d],
 			(unsigned long long)st->dir_packets[d], (unsigned long long)st->dir_bytes[d]);
+		if (pl->flows)
+			fprintf(out, " %12llu %12llu", (unsigned long long)st->dir_selected[d],
+				(unsigned long long)(st->dir_packets[d] - st->dir_selected[d]));
+		fputc('\n', out);
 	}
 
 	if (pl->flows) {
@@ -375,6 +382,13 @@ int pl_write_stats(const struct pipeline *pl, FILE *out)
 	for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++)
 		json_object_set_new(dirs, direction_name(dir_order[i]), JU(st->dir_packets[dir_order[i]]));
 	json_object_set_new(root, "packets_by_direction", dirs);
+	if (pl->flows) {
+		json_t *sd = json_object();
+		for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++)
+			json_object_set_new(sd, direction_name(dir_order[i]),
+					    JU(st->dir_selected[dir_order[i]]));
+		json_object_set_new(root, "selected_by_direction", sd);
+	}
 
 	if (pl->flows) {
 		const struct flow_counts *fc = flow_counts(pl->flows);

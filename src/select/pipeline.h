@@ -37,6 +37,7 @@ struct pl_stats {
 	struct pkt_counts pk;                 /* read, decoded, errors by reason */
 	uint64_t dir_packets[DIR__COUNT];
 	uint64_t dir_bytes[DIR__COUNT];
+	uint64_t dir_selected[DIR__COUNT];    /* selected packets per direction */
 	uint64_t eligible, selected, discarded;        /* packets */
 	uint64_t selected_bytes;
 	struct meta_counts meta;              /* mechanical information found, per protocol */
