@@ -10,8 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "common/addr.h"
+#include "common/harden.h"
 #include "common/cursor.h"
 #include "common/pseudo.h"
 
@@ -129,6 +132,17 @@ static void pseudonym_key_file_created_then_reused(void **state)
 	rmdir(dir);
 }
 
+static void no_core_dumps_after_harden(void **state)
+{
+	struct rlimit rl;
+
+	assert_int_equal(harden_no_core_dumps(), 0);
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 0);
+	assert_int_equal(rl.rlim_max, 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +151,7 @@ int main(void)
 		cmocka_unit_test(addr_parse_format_prefix),
 		cmocka_unit_test(pseudonym_stable_per_key_differs_across_keys),
 		cmocka_unit_test(pseudonym_key_file_created_then_reused),
+		cmocka_unit_test(no_core_dumps_after_harden),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

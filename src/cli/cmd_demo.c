@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "cli/cmd.h"
+#include "common/harden.h"
 #include "common/log.h"
 #include "common/pseudo.h"
 #include "geo/geo.h"
@@ -137,6 +138,10 @@ int cmd_demo(int argc, char **argv)
 			fprintf(stderr, "usage: sakimori demo [--dir DIR] [--packets N]\n");
 			return 2;
 		}
+	}
+	if (harden_no_core_dumps() < 0) {
+		log_error("cannot disable core dumps: refusing to read traffic");
+		return 1;
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		log_error("%s: %s", dir, strerror(errno));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "common/harden.h"
 #include "common/log.h"
 #include "common/pseudo.h"
 #include "geo/geo.h"
@@ -107,6 +108,10 @@ int cmd_sensor(int argc, char **argv)
 		return 2;
 	}
 
+	if (harden_no_core_dumps() < 0) {
+		log_error("cannot disable core dumps: refusing to read traffic");
+		return 1;
+	}
 	/* Refuse a bad selector file before anything else is touched (rule 3). */
 	if (selfile) {
 		sel = sel_load(selfile, err, sizeof(err));
