@@ -2,8 +2,9 @@
  * fuzz_meta.c — the extraction engine's stream handling under arbitrary segment sequences.
  *
  * The input is a list of packets for four TCP flows (to 443, 80, 25 and 53) and a UDP/53
- * flow, on a small engine (3 streams, 512-byte buffers, 1 s idle) so that eviction, timeouts,
- * overflow, retransmissions and out-of-order segments all happen. Each packet is:
+ * flow, on a small engine (3 streams, 512-byte buffers, room for two of them or one SMTP
+ * state and one buffer, 1 s idle) so that eviction, timeouts, overflow, refusals at the memory
+ * cap, retransmissions and out-of-order segments all happen. Each packet is:
  *
  *   <ctl:1> <flags:1> <seq:2> <dt:1> <len:1> <payload: len bytes, cut at the input's end>
  *   ctl: bits 0-1 flow, bit 2 from the server, bit 3 UDP/53 instead, bit 4 IPv6
@@ -31,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint16_t ports[4] = { 443, 80, 25, 53 };
 	static const uint8_t keybytes[PSEUDO_KEYLEN] = { 1 };
-	struct meta_limits lim = { .max_streams = 3, .stream_bytes = 512, .idle_us = 1000000 };
+	struct meta_limits lim = { .max_streams = 3, .stream_bytes = 512, .idle_us = 1000000,
+				   .max_buffered = 1100 };
 	struct pseudo key;
 	size_t events = 0;
 	struct cur c = cur_make(data, size);
@@ -81,9 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p.sport = p.dport, p.dport = tp;
 		}
 		meta_packet(m, &p);
+		if (meta_buffered(m) > lim.max_buffered ||
+		    meta_counts(m)->buffer_bytes > lim.max_buffered ||
+		    meta_buffered(m) > meta_counts(m)->buffer_bytes)
+			__builtin_trap();
 	}
 	meta_flush(m);
-	if (meta_buffered(m) != 0)
+	if (meta_buffered(m) != 0 || meta_counts(m)->buffer_bytes != 0)
 		__builtin_trap();
 	meta_free(m);
 	return 0;

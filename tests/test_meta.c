@@ -607,6 +607,155 @@ static void test_ipv6(void **state)
 	meta_free(m);
 }
 
+/* The engine's own accounting of what it holds must stay under the cap at every step. */
+static void check_cap(const struct meta_engine *m, size_t cap)
+{
+	assert_true(meta_buffered(m) <= cap);
+	assert_true(meta_counts(m)->buffer_bytes <= cap);
+	assert_true(meta_buffered(m) <= meta_counts(m)->buffer_bytes);
+}
+
+/* Many concurrent split handshakes against a small total cap: the first ones get buffers,
+ * the rest are refused (counted, handled as overflow: no event, nothing kept); buffers come
+ * back when flights are decided, and meta_flush wipes and frees whatever is left. */
+static void test_buffer_cap(void **state)
+{
+	const size_t sb = 1024, cap = 8 * 1024;
+	struct meta_limits lim = { .stream_bytes = sb, .max_buffered = cap };
+	struct meta_engine *m = engine(&lim);
+	const struct meta_counts *c = meta_counts(m);
+	const uint8_t *h = curl_hello;
+	const uint32_t cut[4] = { 0, 200, 400, sizeof(curl_hello) };
+	enum { N = 64 };
+
+	/* N TLS connections, their ClientHellos in three pieces, interleaved round-robin */
+	for (uint16_t i = 0; i < N; i++) {
+		handshake(m, T0 + i * 10000u, C, (uint16_t)(30000 + i), S, 443, 1000u * i, 7u);
+		check_cap(m, cap);
+	}
+	for (int r = 0; r < 3; r++) {
+		for (uint16_t i = 0; i < N; i++) {
+			uint32_t isn = 1000u * i;
+
+			feed(m, mk(T0 + 1000000 + r * 100000u + i, C, (uint16_t)(30000 + i), S, 443, 6,
+				   PA, isn + 1 + cut[r], h + cut[r], cut[r + 1] - cut[r]));
+			check_cap(m, cap);
+			if (r == 0 && i == N - 1) {   /* all first pieces seen: the cap is full */
+				assert_int_equal(c->buffer_bytes, cap);
+				assert_int_equal(meta_buffered(m), (cap / sb) * 200);
+			}
+		}
+	}
+	assert_int_equal(c->buffer_refused, N - cap / sb);
+	assert_int_equal(c->tls, cap / sb);
+	assert_int_equal(c->tls_err, 0);
+	assert_int_equal(c->overflow, 0);
+	assert_int_equal(seen.n, (int)(cap / sb));
+	for (int k = 0; k < seen.n; k++)
+		assert_string_equal(seen.val[k], CURL_HELLO_META);
+	/* every flight is decided: every buffer is back */
+	assert_int_equal(meta_buffered(m), 0);
+	assert_int_equal(c->buffer_bytes, 0);
+	assert_int_equal(c->streams_open, N);
+
+	/* the cap is free again: a new wave of split requests holds partial header blocks
+	 * (with the planted secrets) up to the cap, refused streams hold nothing */
+	uint64_t refused = c->buffer_refused;
+	for (uint16_t i = 0; i < 12; i++) {
+		feed(m, mk(T0 + 2000000 + i, C, (uint16_t)(31000 + i), S, 80, 6, PA, 1, curl_get, 80));
+		check_cap(m, cap);
+	}
+	assert_int_equal(c->buffer_refused, refused + 12 - cap / sb);
+	assert_int_equal(meta_buffered(m), (cap / sb) * 80);
+	assert_true(meta_contains(m, "SECRET-qu3ry", 12));
+	assert_true(meta_contains(m, curl_get + 70, 10));
+	/* a refused stream goes on as an overflowed one: its rest yields nothing */
+	feed(m, mk(T0 + 2100000, C, 31011, S, 80, 6, PA, 81, curl_get + 80, strlen(curl_get) - 80));
+	assert_int_equal(c->http, 0);
+	/* an accepted one completes and gives its buffer back */
+	feed(m, mk(T0 + 2100001, C, 31000, S, 80, 6, PA, 81, curl_get + 80, strlen(curl_get) - 80));
+	assert_int_equal(c->http, 1);
+	assert_int_equal(meta_buffered(m), (cap / sb - 1) * 80);
+	assert_int_equal(c->buffer_bytes, cap - sb);
+
+	/* release: everything wiped and freed */
+	meta_flush(m);
+	assert_int_equal(meta_buffered(m), 0);
+	assert_int_equal(c->buffer_bytes, 0);
+	assert_int_equal(c->streams_open, 0);
+	assert_false(meta_contains(m, "SECRET-qu3ry", 12));
+	assert_false(meta_contains(m, curl_get + 70, 10));
+	meta_free(m);
+}
+
+/* SMTP states and DNS-over-TCP partial messages draw on the same cap. */
+static void test_buffer_cap_smtp_dns(void **state)
+{
+	const size_t cap = 2 * sizeof(struct smtp_state);
+	struct meta_limits lim = { .stream_bytes = 512, .max_buffered = cap };
+	struct meta_engine *m = engine(&lim);
+	const struct meta_counts *c = meta_counts(m);
+	const char *sv = "192.0.2.53";
+	uint8_t q[2 + sizeof(dns_query)];
+
+	assert_true(sizeof(struct smtp_state) >= 512);   /* so that no DNS buffer fits below */
+	q[0] = 0, q[1] = sizeof(dns_query);
+	memcpy(q + 2, dns_query, sizeof(dns_query));
+
+	for (uint16_t i = 0; i < 3; i++) {
+		feed(m, mk(T0 + i, C, (uint16_t)(40100 + i), S, 25, 6, PA, 1,
+			   "EHLO a.example.jp\r\nMAIL FROM:<SECRET-p4rt", 41));
+		check_cap(m, cap);
+	}
+	assert_int_equal(c->smtp_sessions, 2);
+	assert_int_equal(c->buffer_refused, 1);
+	assert_int_equal(c->smtp_cmds, 2);   /* the refused session yields nothing */
+	assert_int_equal(c->buffer_bytes, cap);
+
+	/* a DNS query split after 10 bytes: no room for its buffer; the direction is dropped */
+	feed(m, mk(T0 + 10, C, 41500, sv, 53, 6, PA, 1, q, 10));
+	check_cap(m, cap);
+	assert_int_equal(c->buffer_refused, 2);
+	feed(m, mk(T0 + 11, C, 41500, sv, 53, 6, PA, 11, q + 10, sizeof(q) - 10));
+	assert_int_equal(c->dns, 0);
+	assert_int_equal(c->overflow, 0);
+
+	/* an RST frees an SMTP state: the next split query fits and is parsed */
+	feed(m, mk(T0 + 20, S, 25, C, 40100, 6, TCPF_RST, 0, NULL, 0));
+	assert_int_equal(c->buffer_bytes, sizeof(struct smtp_state));
+	feed(m, mk(T0 + 30, C, 41501, sv, 53, 6, PA, 1, q, 10));
+	check_cap(m, cap);
+	assert_int_equal(meta_buffered(m), 22 + 10);   /* "MAIL FROM:<SECRET-p4rt" + 10 */
+	feed(m, mk(T0 + 31, C, 41501, sv, 53, 6, PA, 11, q + 10, sizeof(q) - 10));
+	assert_int_equal(c->dns, 1);
+	assert_int_equal(c->buffer_refused, 2);
+	assert_int_equal(c->buffer_bytes, sizeof(struct smtp_state));
+
+	assert_true(meta_contains(m, "SECRET-p4rt", 11));
+	meta_flush(m);
+	assert_int_equal(meta_buffered(m), 0);
+	assert_int_equal(c->buffer_bytes, 0);
+	assert_false(meta_contains(m, "SECRET-p4rt", 11));
+	meta_free(m);
+}
+
+/* The default cap is 32 MiB: 2048 first-flight buffers of the default 16 KiB. */
+static void test_buffer_cap_default(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	const struct meta_counts *c = meta_counts(m);
+
+	for (uint16_t i = 0; i <= 2048; i++)
+		feed(m, mk(T0 + i, C, (uint16_t)(10000 + i), S, 443, 6, PA, 1, curl_hello, 100));
+	assert_int_equal(c->streams_open, 2049);
+	assert_int_equal(c->buffer_refused, 1);
+	assert_int_equal(c->buffer_bytes, (size_t)32 << 20);
+	assert_int_equal(meta_buffered(m), 2048 * 100);
+	meta_flush(m);
+	assert_int_equal(c->buffer_bytes, 0);
+	meta_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +771,9 @@ int main(void)
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_port_reuse),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_buffer_cap),
+		cmocka_unit_test(test_buffer_cap_smtp_dns),
+		cmocka_unit_test(test_buffer_cap_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

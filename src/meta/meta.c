@@ -43,6 +43,15 @@
  * (at most stream_bytes; longer messages count as overflow and the direction is dropped) and
  * completed by the following in-order segments.
  *
+ * Memory cap. Every buffer (a direction's stream_bytes, an SMTP state) is charged to
+ * counts.buffer_bytes when allocated and credited when freed; an allocation that would take
+ * it past lim.max_buffered is refused and counted (buffer_refused), and the stream goes on as
+ * an overflowed one: no extraction from that flight or direction, nothing kept. So the
+ * payload bytes held (meta_buffered, at most what is allocated) never pass the cap, whatever
+ * the number of streams. A refusal is final for what it concerns, as an overflow is: the
+ * first flight (a later keep-alive request may try again), the DNS direction, the SMTP
+ * session.
+ *
  * Every release of a buffer or an SMTP state wipes it (sodium_memzero) before free().
  */
 #include "meta/meta.h"
@@ -52,10 +61,12 @@
 #include <string.h>
 
 #include "common/cursor.h"
+#include "common/pairhash.h"
 
 #define NIL UINT32_MAX
 #define MAX_STREAMS_LIMIT (1u << 24)
 #define STREAM_BYTES_LIMIT (1u << 20)
+#define MAX_BUFFERED_DEFAULT ((size_t)32 << 20)
 
 enum phase {
 	PH_NEW,    /* no client payload yet */
@@ -74,7 +85,7 @@ struct dir {
 	bool fin;
 	bool gave_up;     /* DNS over TCP: a message too large for the buffer */
 	uint32_t len;     /* bytes in buf */
-	uint8_t *buf;     /* from malloc(), lim.stream_bytes; wiped before free; NULL when idle */
+	uint8_t *buf;     /* from buf_get(), lim.stream_bytes; wiped before free; NULL when idle */
 };
 
 struct stream {
@@ -87,7 +98,7 @@ struct stream {
 	uint32_t lprev, lnext;    /* LRU: prev is more recent */
 	uint64_t last_us;
 	struct dir d[2];          /* 0: client → server, 1: server → client */
-	struct smtp_state *smtp;  /* from malloc() for SMTP sessions; wiped before free */
+	struct smtp_state *smtp;  /* from buf_get() for SMTP sessions; wiped before free */
 };
 
 struct meta_engine {
@@ -144,37 +155,66 @@ static void on_smtp(void *ctx, const struct smtp_cmd *cmd)
 
 /* ---- buffers --------------------------------------------------------------------------- */
 
-static void dir_drop_buf(struct dir *d, size_t cap)
+/* Allocate size zeroed bytes charged to the memory cap; NULL (counted) if the cap or the
+ * allocator refuses. */
+static void *buf_get(struct meta_engine *m, size_t size)
 {
-	if (d->buf) {
-		sodium_memzero(d->buf, cap);
-		free(d->buf);
+	void *p;
+
+	if (size > m->lim.max_buffered || m->c.buffer_bytes > m->lim.max_buffered - size) {
+		m->c.buffer_refused++;
+		return NULL;
 	}
+	p = calloc(1, size);
+	if (!p) {
+		m->c.buffer_refused++;
+		return NULL;
+	}
+	m->c.buffer_bytes += size;
+	return p;
+}
+
+/* Wipe and free a buffer from buf_get(). */
+static void buf_put(struct meta_engine *m, void *p, size_t size)
+{
+	if (!p)
+		return;
+	sodium_memzero(p, size);
+	free(p);
+	m->c.buffer_bytes -= size;
+}
+
+static void dir_drop_buf(struct meta_engine *m, struct dir *d)
+{
+	buf_put(m, d->buf, m->lim.stream_bytes);
 	d->buf = NULL;
 	d->len = 0;
 }
 
-/* Append to the direction's buffer, allocating it on first use. Copies what fits; returns
- * false if not everything did (or the allocation failed). */
-static bool dir_append(struct meta_engine *m, struct dir *d, const uint8_t *data, size_t n)
+enum append { AP_OK, AP_FULL, AP_REFUSED };
+
+/* Append to the direction's buffer, allocating it on first use. Copies what fits: AP_FULL if
+ * not everything did, AP_REFUSED (nothing copied) if no buffer could be had. */
+static enum append dir_append(struct meta_engine *m, struct dir *d, const uint8_t *data,
+			      size_t n)
 {
 	size_t cap = m->lim.stream_bytes, room;
 
 	if (!d->buf) {
-		d->buf = calloc(1, cap);
+		d->buf = buf_get(m, cap);
 		if (!d->buf)
-			return false;
+			return AP_REFUSED;
 		d->len = 0;
 	}
 	room = cap - d->len;
 	if (n > room) {
 		memcpy(d->buf + d->len, data, room);
 		d->len = (uint32_t)cap;
-		return false;
+		return AP_FULL;
 	}
 	memcpy(d->buf + d->len, data, n);
 	d->len += (uint32_t)n;
-	return true;
+	return AP_OK;
 }
 
 /* ---- the stream table ------------------------------------------------------------------ */
@@ -182,21 +222,7 @@ static bool dir_append(struct meta_engine *m, struct dir *d, const uint8_t *data
 static uint32_t tuple_bucket(const struct meta_engine *m, const struct sk_addr *a, uint16_t ap,
 			     const struct sk_addr *b, uint16_t bp)
 {
-	uint8_t k[36], h[crypto_shorthash_BYTES];
-	int cmp = addr_cmp(a, b);
-
-	if (cmp > 0 || (cmp == 0 && ap > bp)) {   /* canonical order: lower endpoint first */
-		const struct sk_addr *t = a;
-		uint16_t tp = ap;
-		a = b, ap = bp, b = t, bp = tp;
-	}
-	memcpy(k, a->b, 16);
-	memcpy(k + 16, b->b, 16);
-	k[32] = (uint8_t)(ap >> 8), k[33] = (uint8_t)ap;
-	k[34] = (uint8_t)(bp >> 8), k[35] = (uint8_t)bp;
-	crypto_shorthash(h, k, sizeof(k), m->hkey);
-	return ((uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24) &
-	       m->mask;
+	return (uint32_t)pairhash(m->hkey, 6, a, ap, b, bp) & m->mask;
 }
 
 static uint32_t lookup(const struct meta_engine *m, const struct pkt *p, uint32_t bucket,
@@ -258,11 +284,10 @@ static void stream_release(struct meta_engine *m, uint32_t i)
 	lru_unlink(m, i);
 
 	for (int k = 0; k < 2; k++)
-		dir_drop_buf(&s->d[k], m->lim.stream_bytes);
+		dir_drop_buf(m, &s->d[k]);
 	if (s->smtp) {
 		smtp_wipe(s->smtp);
-		sodium_memzero(s->smtp, sizeof(*s->smtp));
-		free(s->smtp);
+		buf_put(m, s->smtp, sizeof(*s->smtp));
 	}
 	memset(s, 0, sizeof(*s));
 	s->hnext = m->free_head;
@@ -410,14 +435,16 @@ static void flight(struct meta_engine *m, struct stream *s, const uint8_t *data,
 		v = parse_flight(m, s, data, n);
 		if (v == V_DONE)
 			return;
-		if (n >= cap || !dir_append(m, d, data, n)) {
+		if (n >= cap) {
 			m->c.overflow++;
 			goto decided;
 		}
+		if (dir_append(m, d, data, n) == AP_REFUSED)   /* counted as buffer_refused */
+			goto decided;
 		return;
 	}
 
-	bool fits = dir_append(m, d, data, n);
+	bool fits = dir_append(m, d, data, n) == AP_OK;   /* the buffer exists: never refused */
 
 	v = parse_flight(m, s, d->buf, d->len);
 	if (v == V_MORE && (!fits || d->len >= cap)) {
@@ -430,21 +457,22 @@ decided:
 	if (s->phase == PH_FIRST)
 		s->phase = PH_DONE;
 	s->pending = PEND_NONE;
-	dir_drop_buf(d, cap);
+	dir_drop_buf(m, d);
 }
 
 /* DNS over TCP, one direction's new in-order bytes. */
 static void dns_tcp(struct meta_engine *m, struct stream *s, int k, const uint8_t *data, size_t n)
 {
 	struct dir *d = &s->d[k];
-	size_t cap = m->lim.stream_bytes;
 	const uint8_t *p = data;
 	size_t len = n, left;
+	enum append ap = AP_OK;
 
 	if (d->gave_up)
 		return;
 	if (d->len) {
-		if (!dir_append(m, d, data, n))
+		ap = dir_append(m, d, data, n);
+		if (ap != AP_OK)
 			goto overflow;
 		p = d->buf;
 		len = d->len;
@@ -466,28 +494,32 @@ static void dns_tcp(struct meta_engine *m, struct stream *s, int k, const uint8_
 	left = cur_left(&c);
 
 	if (p == data) {
-		if (left && !dir_append(m, d, cur_ptr(&c), left))
-			goto overflow;
+		if (left) {
+			ap = dir_append(m, d, cur_ptr(&c), left);
+			if (ap != AP_OK)
+				goto overflow;
+		}
 		return;
 	}
 	memmove(d->buf, cur_ptr(&c), left);
 	sodium_memzero(d->buf + left, d->len - left);
 	d->len = (uint32_t)left;
 	if (!left)
-		dir_drop_buf(d, cap);
+		dir_drop_buf(m, d);
 	return;
 overflow:
-	m->c.overflow++;
+	if (ap == AP_FULL)
+		m->c.overflow++;   /* AP_REFUSED is counted as buffer_refused */
 	d->gave_up = true;
-	dir_drop_buf(d, cap);
+	dir_drop_buf(m, d);
 }
 
 static void client_bytes(struct meta_engine *m, struct stream *s, const uint8_t *data, size_t n)
 {
 	if (s->phase == PH_NEW) {
 		if (is_smtp_port(s->sport) || starts_helo(data, n)) {
-			s->smtp = malloc(sizeof(*s->smtp));
-			if (!s->smtp) {
+			s->smtp = buf_get(m, sizeof(*s->smtp));
+			if (!s->smtp) {   /* refused: counted, nothing extracted */
 				s->phase = PH_DONE;
 				return;
 			}
@@ -620,6 +652,7 @@ struct meta_engine *meta_new(const struct meta_limits *limits, const struct pseu
 	m->lim.max_streams = 65536;
 	m->lim.stream_bytes = 16384;
 	m->lim.idle_us = 30ull * 1000000;
+	m->lim.max_buffered = MAX_BUFFERED_DEFAULT;
 	if (limits) {
 		if (limits->max_streams)
 			m->lim.max_streams = limits->max_streams;
@@ -627,6 +660,8 @@ struct meta_engine *meta_new(const struct meta_limits *limits, const struct pseu
 			m->lim.stream_bytes = limits->stream_bytes;
 		if (limits->idle_us)
 			m->lim.idle_us = limits->idle_us;
+		if (limits->max_buffered)
+			m->lim.max_buffered = limits->max_buffered;
 	}
 	if (m->lim.max_streams > MAX_STREAMS_LIMIT)
 		m->lim.max_streams = MAX_STREAMS_LIMIT;

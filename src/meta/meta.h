@@ -15,8 +15,10 @@
  * request header block is complete (or the stream proves to be something else) its buffer is
  * wiped and freed. SMTP streams keep only the command-line state of smtp.h. Streams idle past
  * the timeout, and the oldest streams when the table is full, are released; every release
- * wipes the buffer (sodium_memzero) before it is freed. The payload bytes seen here never
- * reach the callback: only the parsed structures do.
+ * wipes the buffer (sodium_memzero) before it is freed. All buffers together never exceed
+ * meta_limits.max_buffered: an allocation past it is refused (counts.buffer_refused) and the
+ * stream is treated as overflowed. The payload bytes seen here never reach the callback: only
+ * the parsed structures do.
  */
 #ifndef SK_META_H
 #define SK_META_H
@@ -52,6 +54,8 @@ struct meta_limits {
 	size_t max_streams;             /* concurrent TCP streams tracked (default 65536) */
 	size_t stream_bytes;            /* first-flight buffer cap per stream (default 16384) */
 	uint64_t idle_us;               /* a stream idle this long is released (default 30 s) */
+	size_t max_buffered;            /* total bytes of buffers (first flight, DNS/TCP, SMTP
+					 * state) held at once, all streams (default 32 MiB) */
 };
 
 struct meta_counts {
@@ -64,6 +68,8 @@ struct meta_counts {
 	uint64_t overflow;              /* first flights (or DNS/TCP messages) over stream_bytes */
 	uint64_t streams_open;          /* streams in the table now (a gauge, not a counter) */
 	uint64_t fragments;             /* IP fragments: their L4 payload is not examined */
+	uint64_t buffer_refused;        /* buffers refused at max_buffered: handled as overflow */
+	uint64_t buffer_bytes;          /* bytes of buffers allocated now (a gauge, <= max_buffered) */
 };
 
 struct meta_engine;

@@ -1,9 +1,8 @@
 /*
  * flow.c — the selected-flow table (see flow.h).
  *
- * Layout: a power-of-two array of hash chains, keyed by a keyed SipHash (libsodium
- * crypto_shorthash) of the flow's two endpoints in canonical order, so both directions find
- * the same flow and a hostile sender cannot aim at one chain; and a doubly linked list in
+ * Layout: a power-of-two array of hash chains, keyed by pairhash() (common/pairhash.h: both
+ * directions find the same flow, a hostile sender cannot aim at one chain); and a doubly linked list in
  * order of last packet (head = most recent) for idle expiry and eviction.
  *
  * The mechanical information of a flow is kept as jansson values from the moment it is
@@ -11,6 +10,8 @@
  * wipe every block it frees, so nothing a flow held survives its release in the heap.
  */
 #include "select/flow.h"
+
+#include "common/pairhash.h"
 
 #include <jansson.h>
 #include <malloc.h>
@@ -44,7 +45,7 @@ struct flow_table {
 	struct flow_limits lim;
 	flow_emit_cb emit;
 	void *ctx;
-	uint8_t key[crypto_shorthash_KEYBYTES];
+	uint8_t key[PAIRHASH_KEYBYTES];
 
 	struct flow **buckets;
 	size_t nbuckets;        /* power of two */
@@ -97,27 +98,10 @@ err:
 	return NULL;
 }
 
-/* Hash of the endpoints in canonical order: the same for both directions of a flow. */
 static uint64_t flow_hash(const struct flow_table *t, uint8_t proto, const struct sk_addr *a,
 			  uint16_t ap, const struct sk_addr *b, uint16_t bp)
 {
-	uint8_t buf[37], out[crypto_shorthash_BYTES];
-	int c = addr_cmp(a, b);
-	uint64_t h;
-
-	if (c > 0 || (c == 0 && ap > bp)) {
-		const struct sk_addr *x = a;
-		uint16_t xp = ap;
-		a = b, ap = bp, b = x, bp = xp;
-	}
-	memcpy(buf, a->b, 16);
-	memcpy(buf + 16, b->b, 16);
-	buf[32] = (uint8_t)(ap >> 8), buf[33] = (uint8_t)ap;
-	buf[34] = (uint8_t)(bp >> 8), buf[35] = (uint8_t)bp;
-	buf[36] = proto;
-	crypto_shorthash(out, buf, sizeof(buf), t->key);
-	memcpy(&h, out, sizeof(h));
-	return h;
+	return pairhash(t->key, proto, a, ap, b, bp);
 }
 
 static bool flow_is(const struct flow *f, const struct pkt *p)

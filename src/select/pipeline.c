@@ -360,6 +360,8 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 	fprintf(out, "  tcp streams         %10llu   (%llu evicted, %llu timed out, %llu out-of-order segments)\n",
 		(unsigned long long)m->streams, (unsigned long long)m->streams_evicted,
 		(unsigned long long)m->streams_timed_out, (unsigned long long)m->out_of_order);
+	fprintf(out, "  handshake buffers   %10llu   refused at the memory cap, %llu flights over the per-stream cap\n",
+		(unsigned long long)m->buffer_refused, (unsigned long long)m->overflow);
 }
 
 #define JU(v) json_integer((json_int_t)(v))
