@@ -363,12 +363,16 @@ void flow_packet(struct flow_table *t, struct flow *f, const struct pkt *p, bool
 		flow_release(t, f, true);
 		return;
 	}
-	if (p->tcp_flags & TCPF_FIN)
-		f->fin |= from_src ? 1 : 2;
-	if (f->fin == 3) {
+	/* After FIN from both sides the flow ends with the ACK of the last FIN, so that ACK
+	 * belongs to this record instead of opening a new flow; a capture that ends before it,
+	 * or an ACK that never comes, ends the flow at the input's end or the idle timeout. */
+	if (f->fin == 3 && !(p->tcp_flags & TCPF_FIN) && (p->tcp_flags & TCPF_ACK)) {
 		t->c.ended++;
 		flow_release(t, f, true);
+		return;
 	}
+	if (p->tcp_flags & TCPF_FIN)
+		f->fin |= from_src ? 1 : 2;
 }
 
 static json_t *dns_json(const struct dns_msg *m)

@@ -4,7 +4,8 @@
  * A flow enters this table only once a selector has matched it (DESIGN.md rule 1: there is
  * no flow state for unselected traffic; undecided handshakes live only in the meta engine's
  * bounded stream buffers). A flow accumulates the mechanical information of its eligible
- * packets and is emitted as one JSON line when it ends (FIN from both sides, or RST), when it
+ * packets and is emitted as one JSON line when it ends (RST, or FIN from both sides and the
+ * ACK of the last FIN), when it
  * has been idle for the timeout, when the table is full (the least recently seen goes), or at
  * the end of input. Emitted or not, every flow's memory is wiped when it is released.
  *

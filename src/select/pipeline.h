@@ -57,7 +57,8 @@ struct pl_config {
 struct pipeline;
 
 struct pipeline *pl_new(const struct pl_config *cfg);
-/* One captured frame of the given link type. The frame's bytes are wiped afterwards. */
+/* One captured frame of the given link type. The caller wipes the frame's bytes once this
+ * returns (pl_run_source does: rule 1); pl_frame keeps no pointer into them. */
 void pl_frame(struct pipeline *pl, int linktype, const struct frame *f);
 /* End of input: emit every open flow, release all stream state (wiped), settle the counts. */
 void pl_finish(struct pipeline *pl);
