@@ -45,7 +45,7 @@ run_integration() { # $1 = build dir
 		[ -f "$s" ] || continue
 		name=$(basename "$s" .sh)
 		work=$(mktemp -d)
-		SAKIMORI="$1/sakimori" TOOLS="$1/tools" WORK="$work" sh "$s" >"$log" 2>&1
+		SAKIMORI="$(pwd)/$1/sakimori" TOOLS="$(pwd)/$1/tools" WORK="$work" sh "$s" >"$log" 2>&1
 		rc=$?
 		rm -rf "$work"
 		case $rc in

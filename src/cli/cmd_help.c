@@ -10,10 +10,15 @@ static const char *const details[][2] = {
 		 "  from the location database), DNS, TLS, HTTP, SMTP, fragments, scans, beacons and\n"
 		 "  noise; --truth lists what was planted, including the secrets that must never\n"
 		 "  appear in any output of the sensor.\n" },
-	{ "sensor", "sakimori sensor -r FILE [--db FILE] [--domestic FILE] [--pseudonym-key FILE]\n"
-		    "  Reads a pcap or pcapng capture, decodes every packet (malformed ones are\n"
-		    "  counted by reason), classifies its direction (外外/外内/内外/内内) and extracts\n"
-		    "  mechanical information (DNS, TLS, HTTP, SMTP). Prints counts, never content.\n" },
+	{ "sensor", "sakimori sensor -r FILE|-i IFACE [-s SELECTORS -o RECORDS.jsonl|- [--stats FILE]]\n"
+		    "                [--db FILE] [--domestic FILE] [--pseudonym-key FILE] [-q]\n"
+		    "  Reads a pcap/pcapng capture (-r) or a live interface (-i, AF_PACKET TPACKET_V3;\n"
+		    "  one worker for now), decodes every packet (malformed ones are counted by reason),\n"
+		    "  classifies its direction (外外/外内/内外/内内) and extracts mechanical information.\n"
+		    "  With -s it keeps only flows that match a selector approved for their channel and\n"
+		    "  writes one JSON line per flow; everything else is discarded at once. Without -s\n"
+		    "  it only counts. SIGHUP reloads the selector file (a bad file keeps the old set);\n"
+		    "  SIGTERM/SIGINT flush open flows and statistics, then exit.\n" },
 	{ "geo", "sakimori geo [--db FILE] [--domestic FILE] ADDR...\n"
 		 "  Prints each address's country, ASN and whether it is domestic.\n" },
 	{ "demo", "sakimori demo [--dir DIR]\n"

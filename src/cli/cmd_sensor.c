@@ -1,14 +1,24 @@
 /*
  * cmd_sensor.c — `sakimori sensor`: read traffic, select automatically, write records.
  *
- *   sakimori sensor -r PCAP [-s SELECTORS -o RECORDS.jsonl [--stats STATS.json]]
+ *   sakimori sensor -r PCAP|-i IFACE [-w 1] [-s SELECTORS -o RECORDS.jsonl [--stats STATS.json]]
  *
  * Without -s the sensor surveys: it prints counts per direction and per protocol and writes
  * nothing else. With -s it keeps the mechanical information of flows that match an approved
  * selector, one JSON line per flow, and discards everything else at once. The summary goes to
  * standard output (standard error when the records do); no byte of any packet is printed.
+ *
+ * -i captures live (AF_PACKET ring, source_afpacket.c); only one worker (-w 1) for now.
+ * Signals, for files and live alike: SIGTERM and SIGINT stop reading at the next packet
+ * boundary (live: within ~100 ms even without traffic); open flows are emitted and the stats
+ * written as at the end of a file, and the exit status is 0 ("stopped by signal"). SIGHUP
+ * reloads the selector file at the next packet boundary: the new set is loaded aside with
+ * sel_load; a refused file keeps the old set ("reload refused: FILE:LINE: reason"); a good
+ * one is swapped in with pl_reload, which emits the open flows under the old set first (their
+ * records split at that instant, none lost), and the old set is freed.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +36,88 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sakimori sensor -r FILE [-s SELECTORS -o RECORDS.jsonl|-] [--stats FILE]\n"
-		     "                       [--db FILE] [--domestic FILE] [--pseudonym-key FILE] [-q]\n");
+	fprintf(out, "usage: sakimori sensor -r FILE|-i IFACE [-w 1] [-s SELECTORS -o RECORDS.jsonl|-]\n"
+		     "                       [--stats FILE] [--db FILE] [--domestic FILE]\n"
+		     "                       [--pseudonym-key FILE] [-q]\n");
+}
+
+static volatile sig_atomic_t reload_flag;
+
+static void on_stop(int sig)
+{
+	source_stop_flag = 1;
+}
+
+static void on_hup(int sig)
+{
+	reload_flag = 1;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;      /* no SA_RESTART: a blocked poll or read wakes up */
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		return -1;
+	sa.sa_handler = on_hup;
+	return sigaction(SIGHUP, &sa, NULL);
+}
+
+/* SIGHUP: load the file aside; swap it in, or keep the old set and say why. */
+static void reload(struct pipeline *pl, struct sel_set **sel, const char *selfile)
+{
+	char err[512];
+	struct sel_set *next;
+
+	if (!*sel) {
+		log_warn("reload ignored: no selector file (survey mode)");
+		return;
+	}
+	next = sel_load(selfile, err, sizeof(err));
+	if (!next) {
+		log_error("reload refused: %s", err);
+		return;
+	}
+	if (pl_reload(pl, next) < 0) {
+		log_error("reload refused: %s: out of memory", selfile);
+		sel_set_free(next);
+		return;
+	}
+	sel_set_free(*sel);
+	*sel = next;
+	log_info("reloaded %s: %zu selectors, after %llu packets", selfile, sel_count(next),
+		 (unsigned long long)pl_stats(pl)->pk.packets);
+}
+
+/* Read src through the pipeline, wiping each frame (rule 1), honouring the signal flags.
+ * Returns 0 at a clean end or stop, -1 if the input broke. */
+static int run(struct pipeline *pl, struct source *src, struct sel_set **sel, const char *selfile)
+{
+	int linktype = source_linktype(src);
+	struct frame f;
+	enum src_status s = SRC_END;
+
+	while (!source_stop_flag) {
+		s = source_next(src, &f);
+		if (s != SRC_FRAME)
+			break;
+		pl_frame(pl, linktype, &f);
+		memset((void *)f.data, 0, f.caplen);
+		if (reload_flag) {
+			reload_flag = 0;
+			reload(pl, sel, selfile);
+		}
+	}
+	if (reload_flag) {      /* asked for while no packet came: answer it before the end */
+		reload_flag = 0;
+		reload(pl, sel, selfile);
+	}
+	pl_finish(pl);
+	/* a read interrupted by the stop signal (a pipe, no SA_RESTART) is the stop, not an error */
+	return s == SRC_ERROR && !source_stop_flag ? -1 : 0;
 }
 
 struct record_out {
@@ -66,6 +156,8 @@ int cmd_sensor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "selectors", required_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "stats", required_argument, NULL, 'S' },
@@ -76,9 +168,11 @@ int cmd_sensor(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *input = NULL, *db = NULL, *domestic = NULL, *keyfile = DEFAULT_KEY_FILE;
+	const char *input = NULL, *iface = NULL, *db = NULL, *domestic = NULL, *keyfile = DEFAULT_KEY_FILE;
 	const char *selfile = NULL, *output = NULL, *statsfile = NULL;
 	int quiet = 0, c, rc = 1, have_key = 0;
+	long workers = 1;
+	char *end;
 	char err[512];
 	struct pseudo key;
 	struct geo *geo = NULL;
@@ -89,9 +183,17 @@ int cmd_sensor(int argc, char **argv)
 	FILE *summary = stdout;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:s:o:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:w:s:o:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': input = optarg; break;
+		case 'i': iface = optarg; break;
+		case 'w':
+			workers = strtol(optarg, &end, 10);
+			if (end == optarg || *end || workers < 1 || workers > 1024) {
+				log_error("-w %s: not a number of workers (1..1024)", optarg);
+				return 2;
+			}
+			break;
 		case 's': selfile = optarg; break;
 		case 'o': output = optarg; break;
 		case 'S': statsfile = optarg; break;
@@ -103,8 +205,12 @@ int cmd_sensor(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!input || optind != argc || (selfile && !output) || (output && !selfile)) {
+	if (!input == !iface || optind != argc || (selfile && !output) || (output && !selfile)) {
 		usage(stderr);
+		return 2;
+	}
+	if (workers > 1) {
+		log_error("-w %ld: multi-worker capture is not built yet (use -w 1)", workers);
 		return 2;
 	}
 
@@ -120,8 +226,13 @@ int cmd_sensor(int argc, char **argv)
 			return 1;
 		}
 	}
-	src = source_open_file(input, err, sizeof(err));
-	if (!src) {
+	if (install_signals() < 0) {
+		log_error("cannot install signal handlers");
+		goto out;
+	}
+	/* A file is opened first (its errors come before anything is created); a live ring
+	 * last, so that it does not fill up while the rest is being set up. */
+	if (input && !(src = source_open_file(input, err, sizeof(err)))) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -149,6 +260,14 @@ int cmd_sensor(int argc, char **argv)
 		}
 	}
 
+	if (iface) {
+		if (!(src = source_open_live(iface, err, sizeof(err)))) {
+			log_error("%s", err);
+			goto out;
+		}
+		log_info("%s: capturing", iface);
+	}
+
 	struct pl_config cfg = { .geo = geo, .key = &key, .sel = sel, .emit = write_record,
 				 .emit_ctx = &ro };
 	pl = pl_new(&cfg);
@@ -157,10 +276,12 @@ int cmd_sensor(int argc, char **argv)
 		goto out;
 	}
 
-	rc = pl_run_source(pl, src) == 0 ? 0 : 1;
+	rc = run(pl, src, &sel, selfile) == 0 ? 0 : 1;
 	if (rc != 0)
-		log_error("%s: %s (after %llu packets; counts so far below)", input,
+		log_error("%s: %s (after %llu packets; counts so far below)", iface ? iface : input,
 			  source_error(src), (unsigned long long)pl_stats(pl)->pk.packets);
+	else if (source_stop_flag)
+		log_info("stopped by signal after %llu packets", (unsigned long long)pl_stats(pl)->pk.packets);
 	if (ro.f && (fflush(ro.f) != 0 || ro.failed)) {
 		log_error("%s: writing records failed", output);
 		rc = 1;
@@ -168,7 +289,7 @@ int cmd_sensor(int argc, char **argv)
 	if (statsfile && write_stats_file(pl, statsfile) < 0)
 		rc = 1;
 	if (!quiet || rc != 0) {
-		fprintf(summary, "sakimori sensor: %s%s%s\n", input, sel ? " with selectors " : "",
+		fprintf(summary, "sakimori sensor: %s%s%s\n", iface ? iface : input, sel ? " with selectors " : "",
 			sel ? selfile : "");
 		pl_print_summary(pl, summary);
 		if (output)
@@ -179,7 +300,7 @@ out:
 	if (ro.f && ro.f != stdout)
 		fclose(ro.f);
 	pl_free(pl);
-	source_close(src);
+	source_close(src);   /* live: logs the kernel's drop count */
 	geo_close(geo);
 	sel_set_free(sel);
 	if (have_key)

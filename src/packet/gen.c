@@ -99,7 +99,11 @@ static void private_addr(struct rng *r, int family, struct sk_addr *a)
 	else if (k < 9)
 		v = 192u << 24 | 168u << 16 | (uint32_t)rng_below(r, 1u << 16);
 	else
-		v = 172u << 24 | (uint32_t)rng_range(r, 16, 31) << 16 | (uint32_t)rng_below(r, 1u << 16);
+	{
+		uint32_t hi = (uint32_t)rng_range(r, 16, 31);   /* one draw per statement: */
+		uint32_t lo = (uint32_t)rng_below(r, 1u << 16); /* C leaves operand order open */
+		v = 172u << 24 | hi << 16 | lo;
+	}
 	v = (v & ~0xffu) | (uint32_t)rng_range(r, 1, 254);
 	addr_from_v4(a, v);
 }
@@ -129,7 +133,9 @@ void gen_host(struct gen *g, int cls, int family, bool fresh, struct ghost *out)
 		return;
 	}
 	/* product of two uniforms: low indices (popular hosts) come up more often */
-	uint64_t i = rng_below(&g->rng, POOL_N) * rng_below(&g->rng, POOL_N) / POOL_N;
+	uint64_t u1 = rng_below(&g->rng, POOL_N);
+	uint64_t u2 = rng_below(&g->rng, POOL_N);
+	uint64_t i = u1 * u2 / POOL_N;
 	*out = g->pool[cls][family == 6][i];
 }
 

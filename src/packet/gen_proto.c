@@ -93,7 +93,8 @@ static const char *pick_domain(struct rng *r, int cls)
 
 static void pick_hostname(struct rng *r, int cls, char *out, size_t n)
 {
-	snprintf(out, n, "%s.%s", RNG_PICK(r, host_prefix), pick_domain(r, cls));
+	const char *prefix = RNG_PICK(r, host_prefix);
+	snprintf(out, n, "%s.%s", prefix, pick_domain(r, cls));
 }
 
 /* Client and server classes of a session: all four directions and a little private space. */
@@ -311,9 +312,12 @@ static void dns_qname(struct gen *g, enum dns_case dc, int cls, char *out, size_
 	struct rng *r = &g->rng;
 	if (dc == DC_MX)
 		snprintf(out, n, "%s", pick_domain(r, cls));
-	else if (dc == DC_NX)
-		snprintf(out, n, "%s%u.%s", RNG_PICK(r, ((const char *const[]){ "wpad", "old", "test", "vpn" })),
-			 (unsigned)rng_below(r, 100), pick_domain(r, cls));
+	else if (dc == DC_NX) {
+		const char *label = RNG_PICK(r, ((const char *const[]){ "wpad", "old", "test", "vpn" }));
+		unsigned num = (unsigned)rng_below(r, 100);
+		const char *dom = pick_domain(r, cls);
+		snprintf(out, n, "%s%u.%s", label, num, dom);
+	}
 	else
 		pick_hostname(r, cls, out, n);
 }
@@ -383,8 +387,10 @@ static void sess_tls(struct gen *g, struct gsess *s, uint64_t t)
 	if (!rng_pct(r, 4)) /* a few connect to a bare address */
 		pick_hostname(r, srv.cls, sni, sizeof(sni));
 	int prof = tls_pick_profile(r);
-	tls_conversation(g, s, &f, prof, sni, !rng_pct(r, 5), rng_range(r, 60, 1200),
-			 rng_range(r, 300, rng_pct(r, 20) ? 40000 : 6000));
+	bool complete = !rng_pct(r, 5);
+	uint64_t req_len = rng_range(r, 60, 1200);
+	uint64_t resp_len = rng_range(r, 300, rng_pct(r, 20) ? 40000 : 6000);
+	tls_conversation(g, s, &f, prof, sni, complete, req_len, resp_len);
 }
 
 /* --- HTTP ------------------------------------------------------------------------------ */
@@ -485,9 +491,11 @@ static void http_exchange(struct gen *g, struct gsess *s, struct gflow *f, struc
 	if (h->status == 200) {
 		bb_printf(&body, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
 			  "<title>%s</title></head>\n<body>\n<p>account %s</p>\n", h->path, sec);
-		while (body.len + 40 < h->resp_len)
-			bb_printf(&body, "<p>item %08x %08x</p>\n", (unsigned)rng_next(r),
-				  (unsigned)rng_next(r));
+		while (body.len + 40 < h->resp_len) {
+			unsigned i1 = (unsigned)rng_next(r);
+			unsigned i2 = (unsigned)rng_next(r);
+			bb_printf(&body, "<p>item %08x %08x</p>\n", i1, i2);
+		}
 		bb_str(&body, "</body></html>\n");
 	} else {
 		bb_printf(&body, "<html><body>%d %s</body></html>\n", h->status, sec);
@@ -586,8 +594,9 @@ static void sess_smtp(struct gen *g, struct gsess *s, uint64_t t)
 	/* the message */
 	struct bb m = bb_make(g->scratch[2], 32768);
 	char boundary[40], subj[20], text[20], fname[20];
-	snprintf(boundary, sizeof(boundary), "----=_Part_%08x%08x", (unsigned)rng_next(r),
-		 (unsigned)rng_next(r));
+	unsigned b1 = (unsigned)rng_next(r);
+	unsigned b2 = (unsigned)rng_next(r);
+	snprintf(boundary, sizeof(boundary), "----=_Part_%08x%08x", b1, b2);
 	gen_secret(g, s, subj);
 	gen_secret(g, s, text);
 	gen_secret(g, s, fname);
@@ -595,10 +604,12 @@ static void sess_smtp(struct gen *g, struct gsess *s, uint64_t t)
 	bb_printf(&m, "From: %s <%s>\r\nTo: <%s>", RNG_PICK(r, given_names), from, rcpt[0]);
 	if (nrcpt == 2)
 		bb_printf(&m, ", <%s>", rcpt[1]);
+	const char *topic = RNG_PICK(r, ((const char *const[]){ "Quarterly report", "Meeting notes",
+								 "Invoice", "Re: schedule" }));
+	unsigned mid1 = (unsigned)rng_next(r);
+	unsigned mid2 = (unsigned)rng_next(r);
 	bb_printf(&m, "\r\nSubject: %s %s\r\nDate: %s\r\nMessage-ID: <%08x.%08x@%s>\r\n",
-		  RNG_PICK(r, ((const char *const[]){ "Quarterly report", "Meeting notes",
-						      "Invoice", "Re: schedule" })),
-		  subj, date, (unsigned)rng_next(r), (unsigned)rng_next(r), from_dom);
+		  topic, subj, date, mid1, mid2, from_dom);
 	bb_printf(&m, "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n",
 		  boundary);
 	bb_printf(&m, "This is a multi-part message in MIME format.\r\n\r\n--%s\r\n", boundary);
@@ -606,8 +617,11 @@ static void sess_smtp(struct gen *g, struct gsess *s, uint64_t t)
 	bb_printf(&m, "Hello,\r\n\r\nPlease find the document attached. Reference %s.\r\n", text);
 	int lines = (int)rng_range(r, 2, 20);
 	for (int i = 0; i < lines; i++)
-		bb_printf(&m, "Line %d of the body: figures %u and %u.\r\n", i + 1,
-			  (unsigned)rng_below(r, 100000), (unsigned)rng_below(r, 100000));
+		{
+			unsigned f1 = (unsigned)rng_below(r, 100000);
+			unsigned f2 = (unsigned)rng_below(r, 100000);
+			bb_printf(&m, "Line %d of the body: figures %u and %u.\r\n", i + 1, f1, f2);
+		}
 	bb_printf(&m, "\r\n--%s\r\n", boundary);
 	bb_printf(&m, "Content-Type: application/pdf; name=\"report-%s.pdf\"\r\n"
 		  "Content-Disposition: attachment; filename=\"report-%s.pdf\"\r\n"
@@ -656,8 +670,9 @@ static void sess_smtp(struct gen *g, struct gsess *s, uint64_t t)
 	bb_str(&b, "354 End data with <CR><LF>.<CR><LF>\r\n");
 	smtp_line(&f, 1, &b);
 	tcp_send(&f, 0, m.p, m.len, NULL, 0);
-	bb_printf(&b, "250 2.0.0 Ok: queued as %08X%02X\r\n", (unsigned)rng_next(r),
-		  (unsigned)rng_below(r, 256));
+	unsigned q1 = (unsigned)rng_next(r);
+	unsigned q2 = (unsigned)rng_below(r, 256);
+	bb_printf(&b, "250 2.0.0 Ok: queued as %08X%02X\r\n", q1, q2);
 	smtp_line(&f, 1, &b);
 	bb_str(&b, "QUIT\r\n");
 	smtp_line(&f, 0, &b);
@@ -697,7 +712,9 @@ static void sess_frag(struct gen *g, struct gsess *s, uint64_t t)
 	pick_ends(g, false, &cli, &srv);
 	if (rng_pct(r, 60)) {
 		size_t len = rng_range(r, 1600, 4300);
-		flow_init(&f, g, s, t, &cli, &srv, RNG_PICK(r, frag_ports), RNG_PICK(r, frag_ports));
+		uint16_t fsport = RNG_PICK(r, frag_ports);
+		uint16_t fdport = RNG_PICK(r, frag_ports);
+		flow_init(&f, g, s, t, &cli, &srv, fsport, fdport);
 		d[0] = (uint8_t)(f.port[0] >> 8);
 		d[1] = (uint8_t)f.port[0];
 		d[2] = (uint8_t)(f.port[1] >> 8);
@@ -828,7 +845,9 @@ void proto_noise(struct gen *g, struct gsess *s, uint64_t t, int max_frames)
 			icmp_echo(&f, 1, true, id, seq, d, 56);
 	} else if (x < 70) {
 		size_t n = rng_range(r, 16, 200);
-		flow_init(&f, g, s, t, &cli, &srv, RNG_PICK(r, frag_ports), RNG_PICK(r, frag_ports));
+		uint16_t fsport = RNG_PICK(r, frag_ports);
+		uint16_t fdport = RNG_PICK(r, frag_ports);
+		flow_init(&f, g, s, t, &cli, &srv, fsport, fdport);
 		rng_fill(r, d, n);
 		d[0] = OPAQUE_LEAD;
 		udp_send(&f, 0, d, n);
@@ -836,8 +855,11 @@ void proto_noise(struct gen *g, struct gsess *s, uint64_t t, int max_frames)
 		/* a stray ACK (or RST) of a connection that started before the capture */
 		flow_init(&f, g, s, t, &cli, &srv, 0, rng_pct(r, 60) ? 443 : 80);
 		int side = (int)rng_below(r, 2);
-		tcp_raw(&f, side, t, (uint32_t)rng_next(r), (uint32_t)rng_next(r),
-			rng_pct(r, 20) ? 0x14 : 0x10, (uint16_t)rng_range(r, 200, 2000), NULL, 0);
+		uint32_t seq = (uint32_t)rng_next(r);
+		uint32_t ack = (uint32_t)rng_next(r);
+		uint8_t flags = rng_pct(r, 20) ? 0x14 : 0x10;
+		uint16_t win = (uint16_t)rng_range(r, 200, 2000);
+		tcp_raw(&f, side, t, seq, ack, flags, win, NULL, 0);
 	}
 }
 
@@ -879,8 +901,9 @@ void proto_beacon(struct gen *g, struct gsess *s, struct beacon_plan *b, uint64_
 
 	flow_init(&f, g, s, t, &b->src, &b->dst, 0, b->dport);
 	if (b->tls) {
-		tls_conversation(g, s, &f, b->profile, b->sni, true, rng_range(r, 80, 200),
-				 rng_range(r, 40, 300));
+		uint64_t req_len = rng_range(r, 80, 200);
+		uint64_t resp_len = rng_range(r, 40, 300);
+		tls_conversation(g, s, &f, b->profile, b->sni, true, req_len, resp_len);
 		return;
 	}
 	struct http_plan h = { 0 };

@@ -109,8 +109,11 @@ void flow_init(struct gflow *f, struct gen *g, struct gsess *s, uint64_t t,
 	f->port[0] = sport ? sport : (uint16_t)(rng_pct(r, 60) ? rng_range(r, 32768, 60999)
 							     : rng_range(r, 49152, 65535));
 	f->port[1] = dport;
-	f->ttl[0] = (uint8_t)(RNG_PICK(r, ttl_cli) - rng_range(r, 3, 18));
-	f->ttl[1] = (uint8_t)(RNG_PICK(r, ttl_srv) - rng_range(r, 3, 22));
+	/* one draw per statement: C leaves the order of operands' evaluation open */
+	f->ttl[0] = (uint8_t)RNG_PICK(r, ttl_cli);
+	f->ttl[0] = (uint8_t)(f->ttl[0] - rng_range(r, 3, 18));
+	f->ttl[1] = (uint8_t)RNG_PICK(r, ttl_srv);
+	f->ttl[1] = (uint8_t)(f->ttl[1] - rng_range(r, 3, 22));
 	f->ipid[0] = (uint16_t)rng_next(r);
 	f->ipid[1] = (uint16_t)rng_next(r);
 	f->mac_pair = (uint8_t)rng_below(r, 4);

@@ -8,6 +8,7 @@
 #ifndef SK_SOURCE_H
 #define SK_SOURCE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,13 @@ struct source {
 /* Open a pcap or pcapng file ("-" for standard input) through libpcap. Returns NULL with a
  * one-line reason in err. */
 struct source *source_open_file(const char *path, char *err, size_t errlen);
+
+/* Capture live from interface ifname (Linux AF_PACKET, TPACKET_V3 ring, promiscuous, in a
+ * flow-hash PACKET_FANOUT group that later workers of this process join; Ethernet frames).
+ * Needs CAP_NET_RAW. NULL with a one-line reason in err. Kernel drops are logged on close. */
+struct source *source_open_live(const char *ifname, char *err, size_t errlen);
+/* Set (from a signal handler) to stop live sources: next() returns SRC_END within ~100 ms. */
+extern volatile sig_atomic_t source_stop_flag;
 
 static inline enum src_status source_next(struct source *s, struct frame *f) { return s->ops->next(s, f); }
 static inline int source_linktype(struct source *s) { return s->ops->linktype(s); }

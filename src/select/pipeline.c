@@ -18,6 +18,8 @@ struct pipeline {
 	struct flow_table *flows;        /* selection mode only */
 	struct sel_scratch *scratch;
 	struct pl_stats st;
+	struct flow_counts fc_before;    /* flow totals of the tables retired by reloads */
+	unsigned long reloads;
 
 	/* the packet being processed, for the meta callback */
 	const struct pkt *cur;
@@ -256,6 +258,58 @@ void pl_free(struct pipeline *pl)
 	free(pl);
 }
 
+int pl_reload(struct pipeline *pl, const struct sel_set *next)
+{
+	struct flow_table *ft;
+	struct sel_scratch *sc;
+	const struct flow_counts *c;
+
+	if (!pl->flows || !next)
+		return -1;
+	ft = flow_table_new(next, pl->cfg.flows, pl->cfg.emit, pl->cfg.emit_ctx);
+	sc = sel_scratch_new();
+	if (!ft || !sc || sel_scratch_fit(sc, next) < 0) {
+		flow_table_free(ft);
+		sel_scratch_free(sc);
+		return -1;
+	}
+	/* Emit under the old set (its selectors and approvals name the records), then retire. */
+	flow_flush(pl->flows);
+	c = flow_counts(pl->flows);
+	pl->fc_before.created += c->created;
+	pl->fc_before.emitted += c->emitted;
+	pl->fc_before.evicted += c->evicted;
+	pl->fc_before.timed_out += c->timed_out;
+	pl->fc_before.ended += c->ended;
+	pl->fc_before.dropped_meta += c->dropped_meta;
+	flow_table_free(pl->flows);
+	sel_scratch_free(pl->scratch);
+	pl->flows = ft;
+	pl->scratch = sc;
+	pl->cfg.sel = next;
+	pl->reloads++;
+	return 0;
+}
+
+unsigned long pl_reloads(const struct pipeline *pl)
+{
+	return pl->reloads;
+}
+
+/* Flow totals of the current table plus those retired by reloads. */
+static struct flow_counts total_counts(const struct pipeline *pl)
+{
+	struct flow_counts t = *flow_counts(pl->flows);
+
+	t.created += pl->fc_before.created;
+	t.emitted += pl->fc_before.emitted;
+	t.evicted += pl->fc_before.evicted;
+	t.timed_out += pl->fc_before.timed_out;
+	t.ended += pl->fc_before.ended;
+	t.dropped_meta += pl->fc_before.dropped_meta;
+	return t;
+}
+
 int pl_run_source(struct pipeline *pl, struct source *src)
 {
 	int linktype = source_linktype(src);
@@ -320,7 +374,7 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 	}
 
 	if (pl->flows) {
-		const struct flow_counts *fc = flow_counts(pl->flows);
+		const struct flow_counts tot = total_counts(pl), *fc = &tot;
 		const uint64_t *sp = flow_selector_packets(pl->flows);
 		const uint64_t *sf = flow_selector_flows(pl->flows);
 		size_t ns = sel_count(pl->cfg.sel);
@@ -334,6 +388,9 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 			(unsigned long long)st->discarded);
 		fprintf(out, "  selected flows      %10llu   (records written %llu)\n",
 			(unsigned long long)fc->created, (unsigned long long)fc->emitted);
+		if (pl->reloads)
+			fprintf(out, "  selector set reloaded %lu times: per-selector figures are of the current set since then\n",
+				pl->reloads);
 		fprintf(out, "\n  %-20s %-16s %-10s %-7s %10s %8s\n", "selector", "approval", "channel",
 			"active", "packets", "flows");
 		for (size_t i = 0; i < ns; i++) {
@@ -393,7 +450,7 @@ int pl_write_stats(const struct pipeline *pl, FILE *out)
 	}
 
 	if (pl->flows) {
-		const struct flow_counts *fc = flow_counts(pl->flows);
+		const struct flow_counts tot = total_counts(pl), *fc = &tot;
 		const uint64_t *sp = flow_selector_packets(pl->flows);
 		const uint64_t *sf = flow_selector_flows(pl->flows);
 		json_t *sels = json_array();
@@ -404,6 +461,8 @@ int pl_write_stats(const struct pipeline *pl, FILE *out)
 		json_object_set_new(root, "discarded_packets", JU(st->discarded));
 		json_object_set_new(root, "selected_flows", JU(fc->created));
 		json_object_set_new(root, "records", JU(fc->emitted));
+		if (pl->reloads)   /* per-selector figures below: current set, since the last one */
+			json_object_set_new(root, "reloads", JU(pl->reloads));
 		for (size_t i = 0; i < sel_count(pl->cfg.sel); i++) {
 			const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
 			json_t *o = json_object();

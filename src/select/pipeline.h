@@ -71,6 +71,17 @@ void pl_free(struct pipeline *pl);
  * (source_error(src) says why; the counts so far stay in the pipeline, open flows emitted). */
 int pl_run_source(struct pipeline *pl, struct source *src);
 
+/* Swap in another selector set (SIGHUP) at a packet boundary. Every open selected flow is
+ * emitted under the old set first: a reload splits open flows' records at the reload instant
+ * and loses none; later packets of those flows are matched against next afresh. A new flow
+ * table and scratch are built for next before anything changes, so on -1 (survey mode, next
+ * NULL, out of memory) the old set stays in force. On 0 the caller frees the old set; next
+ * must outlive the pipeline. Totals (selected flows, records) are summed across reloads;
+ * per-selector figures are of the current set since the last reload. */
+int pl_reload(struct pipeline *pl, const struct sel_set *next);
+/* Number of reloads done. */
+unsigned long pl_reloads(const struct pipeline *pl);
+
 /* The human summary: per direction, selection, per selector, per protocol, decode errors. */
 void pl_print_summary(const struct pipeline *pl, FILE *out);
 /* The statistics the commission inspects, as one JSON document. Returns 0 or -1. */
