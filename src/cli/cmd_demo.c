@@ -208,7 +208,7 @@ int cmd_demo(int argc, char **argv)
 	pl = pl_new(&cfg);
 	if (!pl)
 		goto out;
-	if (pl_run_source(pl, src) < 0) {
+	if (pl_run_source(pl, src, NULL, NULL) < 0) {
 		log_error("%s: %s", pcap, source_error(src));
 		goto out;
 	}

@@ -92,32 +92,21 @@ static void reload(struct pipeline *pl, struct sel_set **sel, const char *selfil
 		 (unsigned long long)pl_stats(pl)->pk.packets);
 }
 
-/* Read src through the pipeline, wiping each frame (rule 1), honouring the signal flags.
- * Returns 0 at a clean end or stop, -1 if the input broke. */
-static int run(struct pipeline *pl, struct source *src, struct sel_set **sel, const char *selfile)
-{
-	int linktype = source_linktype(src);
-	struct frame f;
-	enum src_status s = SRC_END;
+struct reload_ctx {
+	struct pipeline *pl;
+	struct sel_set **sel;
+	const char *selfile;
+};
 
-	while (!source_stop_flag) {
-		s = source_next(src, &f);
-		if (s != SRC_FRAME)
-			break;
-		pl_frame(pl, linktype, &f);
-		memset((void *)f.data, 0, f.caplen);
-		if (reload_flag) {
-			reload_flag = 0;
-			reload(pl, sel, selfile);
-		}
-	}
-	if (reload_flag) {      /* asked for while no packet came: answer it before the end */
+/* Between frames: act on a SIGHUP. */
+static void between_frames(void *ctx)
+{
+	struct reload_ctx *rc = ctx;
+
+	if (reload_flag) {
 		reload_flag = 0;
-		reload(pl, sel, selfile);
+		reload(rc->pl, rc->sel, rc->selfile);
 	}
-	pl_finish(pl);
-	/* a read interrupted by the stop signal (a pipe, no SA_RESTART) is the stop, not an error */
-	return s == SRC_ERROR && !source_stop_flag ? -1 : 0;
 }
 
 struct record_out {
@@ -276,7 +265,8 @@ int cmd_sensor(int argc, char **argv)
 		goto out;
 	}
 
-	rc = run(pl, src, &sel, selfile) == 0 ? 0 : 1;
+	struct reload_ctx rctx = { pl, &sel, selfile };
+	rc = pl_run_source(pl, src, between_frames, &rctx) == 0 ? 0 : 1;
 	if (rc != 0)
 		log_error("%s: %s (after %llu packets; counts so far below)", iface ? iface : input,
 			  source_error(src), (unsigned long long)pl_stats(pl)->pk.packets);

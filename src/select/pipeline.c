@@ -258,11 +258,20 @@ void pl_free(struct pipeline *pl)
 	free(pl);
 }
 
+static void counts_add(struct flow_counts *d, const struct flow_counts *s)
+{
+	d->created += s->created;
+	d->emitted += s->emitted;
+	d->evicted += s->evicted;
+	d->timed_out += s->timed_out;
+	d->ended += s->ended;
+	d->dropped_meta += s->dropped_meta;
+}
+
 int pl_reload(struct pipeline *pl, const struct sel_set *next)
 {
 	struct flow_table *ft;
 	struct sel_scratch *sc;
-	const struct flow_counts *c;
 
 	if (!pl->flows || !next)
 		return -1;
@@ -275,13 +284,7 @@ int pl_reload(struct pipeline *pl, const struct sel_set *next)
 	}
 	/* Emit under the old set (its selectors and approvals name the records), then retire. */
 	flow_flush(pl->flows);
-	c = flow_counts(pl->flows);
-	pl->fc_before.created += c->created;
-	pl->fc_before.emitted += c->emitted;
-	pl->fc_before.evicted += c->evicted;
-	pl->fc_before.timed_out += c->timed_out;
-	pl->fc_before.ended += c->ended;
-	pl->fc_before.dropped_meta += c->dropped_meta;
+	counts_add(&pl->fc_before, flow_counts(pl->flows));
 	flow_table_free(pl->flows);
 	sel_scratch_free(pl->scratch);
 	pl->flows = ft;
@@ -301,28 +304,31 @@ static struct flow_counts total_counts(const struct pipeline *pl)
 {
 	struct flow_counts t = *flow_counts(pl->flows);
 
-	t.created += pl->fc_before.created;
-	t.emitted += pl->fc_before.emitted;
-	t.evicted += pl->fc_before.evicted;
-	t.timed_out += pl->fc_before.timed_out;
-	t.ended += pl->fc_before.ended;
-	t.dropped_meta += pl->fc_before.dropped_meta;
+	counts_add(&t, &pl->fc_before);
 	return t;
 }
 
-int pl_run_source(struct pipeline *pl, struct source *src)
+int pl_run_source(struct pipeline *pl, struct source *src, pl_between_cb between, void *ctx)
 {
 	int linktype = source_linktype(src);
 	struct frame f;
-	enum src_status s;
+	enum src_status s = SRC_END;
 
-	while ((s = source_next(src, &f)) == SRC_FRAME) {
+	while (!source_stop_flag) {
+		s = source_next(src, &f);
+		if (s != SRC_FRAME)
+			break;
 		pl_frame(pl, linktype, &f);
 		/* The frame lives in the source's buffer: clear it before the next one (rule 1). */
 		memset((void *)f.data, 0, f.caplen);
+		if (between)
+			between(ctx);
 	}
+	if (between)             /* a request made while no packet came is answered before the end */
+		between(ctx);
 	pl_finish(pl);
-	return s == SRC_END ? 0 : -1;
+	/* a read interrupted by the stop signal (a pipe, no SA_RESTART) is the stop, not an error */
+	return s == SRC_ERROR && !source_stop_flag ? -1 : 0;
 }
 
 static const enum direction dir_order[] = { DIR_FF, DIR_FD, DIR_DF, DIR_DD, DIR_UNKNOWN };

@@ -67,9 +67,13 @@ const struct pl_stats *pl_stats(const struct pipeline *pl);
 const struct flow_table *pl_flows(const struct pipeline *pl);
 void pl_free(struct pipeline *pl);
 
-/* Read a whole source through the pipeline. Returns 0 at a clean end, -1 if the input broke
- * (source_error(src) says why; the counts so far stay in the pipeline, open flows emitted). */
-int pl_run_source(struct pipeline *pl, struct source *src);
+/* Called after each frame (once it is wiped) and once before the end: where the caller acts
+ * on what a signal asked for, such as a reload. */
+typedef void (*pl_between_cb)(void *ctx);
+/* Read a source through the pipeline until it ends or source_stop_flag is set, wiping each
+ * frame after use (rule 1); between may be NULL. Returns 0 at a clean end or stop, -1 if the
+ * input broke (source_error(src) says why; the counts so far stay, open flows are emitted). */
+int pl_run_source(struct pipeline *pl, struct source *src, pl_between_cb between, void *ctx);
 
 /* Swap in another selector set (SIGHUP) at a packet boundary. Every open selected flow is
  * emitted under the old set first: a reload splits open flows' records at the reload instant
