@@ -5,6 +5,7 @@
 #   make test       install what is missing, build, run every test: unit tests (cmocka), the
 #                   same tests under AddressSanitizer + UndefinedBehaviorSanitizer, the
 #                   integration tests, and each libFuzzer target briefly
+#   make bench      the sensor against the tools people use today (bench/run.sh)
 #
 # Layout: src/<component>/*.c go into build/libsakimori.a, except src/cli which is the
 # `sakimori` executable; tests/test_*.c are one cmocka binary each; fuzz/fuzz_*.c one
@@ -40,7 +41,7 @@ TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 FUZZERS  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all deps demo test unit san-test integration fuzz fuzz-bin clean tests-bin
+.PHONY: all deps demo test bench unit san-test integration fuzz fuzz-bin clean tests-bin
 all: $(B)/sakimori
 
 deps:
@@ -96,6 +97,11 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory $(B)/sakimori
 	@$(B)/sakimori demo
+
+# Not part of `make test`: figures, not verdicts (docs/bench.md).
+bench: deps
+	@$(MAKE) --no-print-directory $(B)/sakimori
+	@sh bench/run.sh
 
 clean:
 	rm -rf build
