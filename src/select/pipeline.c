@@ -21,8 +21,9 @@ struct pipeline {
 	struct flow_counts fc_before;    /* flow totals of the tables retired by reloads */
 	unsigned long reloads;
 
-	/* the packet being processed, for the meta callback */
+	/* the packet being processed, for the meta callback, and its selected flow if any */
 	const struct pkt *cur;
+	struct flow *cur_flow;
 	const struct geo_info *cur_gs, *cur_gd;
 	enum direction cur_dir;
 };
@@ -92,11 +93,12 @@ static void on_meta(void *ctx, const struct meta_event *ev)
 	if (sel_match(pl->cfg.sel, pl->scratch, &o, NULL) > 0)
 		hits = sel_scratch_hits(pl->scratch, &n);
 
-	struct flow *f = flow_find(pl->flows, pl->cur);
+	struct flow *f = pl->cur_flow;
 	if (!f && n == 0)
 		return;                      /* not selected: the event is dropped here */
 	if (!f)
-		f = flow_create(pl->flows, pl->cur, pl->cur_gs, pl->cur_gd, pl->cur_dir, hits, n);
+		f = pl->cur_flow = flow_create(pl->flows, pl->cur, pl->cur_gs, pl->cur_gd,
+					       pl->cur_dir, hits, n);
 	else if (n)
 		flow_add_selectors(pl->flows, f, hits, n);
 	if (f)
@@ -156,13 +158,12 @@ static void select_packet(struct pipeline *pl, const struct pkt *p, const struct
 			st->selected++;
 			st->dir_selected[dir]++;
 			st->selected_bytes += p->wirelen;
+			pl->cur_flow = f;              /* the callback adds to it, never frees it */
 			meta_packet(pl->meta, p);
-			f = flow_find(pl->flows, p);     /* the callback never frees, but be exact */
 		} else {
 			st->discarded++;
 		}
-		if (f)
-			flow_packet(pl->flows, f, p, eligible);
+		flow_packet(pl->flows, f, p, eligible);
 		goto out;
 	}
 	if (!any_eligible(pl->cfg.sel, p, dir)) {
@@ -177,10 +178,10 @@ static void select_packet(struct pipeline *pl, const struct pkt *p, const struct
 	fill_obs(&o, p, dir);
 	if (sel_match(pl->cfg.sel, pl->scratch, &o, NULL) > 0) {
 		hits = sel_scratch_hits(pl->scratch, &n);
-		flow_create(pl->flows, p, gs, gd, dir, hits, n);
+		pl->cur_flow = flow_create(pl->flows, p, gs, gd, dir, hits, n);
 	}
 	meta_packet(pl->meta, p);            /* may select the flow through what it finds */
-	f = flow_find(pl->flows, p);
+	f = pl->cur_flow;
 	if (f) {
 		st->selected++;
 		st->dir_selected[dir]++;
@@ -191,6 +192,7 @@ static void select_packet(struct pipeline *pl, const struct pkt *p, const struct
 	}
 out:
 	pl->cur = NULL;
+	pl->cur_flow = NULL;
 }
 
 void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
