@@ -15,13 +15,8 @@
 # its IPv4 fragments, so that packet counts can be compared exactly.
 # Traffic goes only to the veth pair inside the namespace. The namespace is always deleted.
 # Environment: SAKIMORI, WORK. Exit 0 pass, 1 fail, 77 skip (not root, no netns, no tools).
-set -u
-LC_ALL=C
-export LC_ALL
-S=$SAKIMORI
-case $S in /*) ;; *) S=$PWD/$S ;; esac
-cd "$WORK" || exit 1
-fail() { echo "live_netns: $*"; exit 1; }
+TEST=live_netns
+. "$(dirname "$0")/lib/prelude.sh"
 skip() { echo "live_netns: skipped: $*"; exit 77; }
 [ -x "$S" ] || fail "no executable at $S"
 # --- a file run stopped by SIGTERM (no root needed): flows flushed, stats written, exit 0 ---

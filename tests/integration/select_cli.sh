@@ -9,13 +9,8 @@
 #     sensor wrote; e-mail local parts and URI query values come out hashed;
 #   - every record's direction fits its channel; an expired approval selects nothing.
 # Environment: SAKIMORI, WORK. Exit 0 pass, 1 fail (one line), 77 skip.
-set -u
-LC_ALL=C
-export LC_ALL
-S=$SAKIMORI
-case $S in /*) ;; *) S=$PWD/$S ;; esac
-cd "$WORK" || exit 1
-fail() { echo "select_cli: $*"; exit 1; }
+TEST=select_cli
+. "$(dirname "$0")/lib/prelude.sh"
 [ -x "$S" ] || fail "no executable at $S"
 
 "$S" gen --seed 7 --packets 60000 -o cap.pcap --truth truth.json >/dev/null 2>gen.err ||

@@ -11,13 +11,8 @@
 #     other hit is the matcher's fault.
 # Prints the load time and peak memory of the big selector set when /usr/bin/time exists.
 # Environment: SAKIMORI, WORK. Exit 0 pass, 1 fail (one line), 77 skip.
-set -u
-LC_ALL=C
-export LC_ALL
-S=$SAKIMORI
-case $S in /*) ;; *) S=$PWD/$S ;; esac
-cd "$WORK" || exit 1
-fail() { echo "select_scale: $*"; exit 1; }
+TEST=select_scale
+. "$(dirname "$0")/lib/prelude.sh"
 [ -x "$S" ] || fail "no executable at $S"
 # addrs FILE: the distinct src_ip and dst_ip values of a records file
 addrs() {

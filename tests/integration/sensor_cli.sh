@@ -3,12 +3,8 @@
 # good, truncated and corrupt captures (one-line error, counts so far, no crash), and the
 # law's first line: no secret planted in a payload or identifier appears in any output.
 # Environment: SAKIMORI, WORK. Exit 0 pass, 1 fail.
-set -u
-LC_ALL=C
-export LC_ALL
-S=$SAKIMORI
-cd "$WORK" || exit 1
-fail() { echo "sensor_cli: $*"; exit 1; }
+TEST=sensor_cli
+. "$(dirname "$0")/lib/prelude.sh"
 
 "$S" version | grep -q '^sakimori [0-9]' || fail "version"
 "$S" help | grep -q 'sensor' || fail "help lists no sensor"
