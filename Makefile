@@ -5,7 +5,8 @@
 #   make test       install what is missing, build, run every test: unit tests (cmocka), the
 #                   same tests under AddressSanitizer + UndefinedBehaviorSanitizer, the
 #                   integration tests, and each libFuzzer target briefly
-#   make bench      the sensor against the tools people use today (bench/run.sh)
+#   make bench      the sensor against the tools people use today (bench/run.sh), then the
+#                   hub's intake rates (bench/hub.sh; alone: make bench-hub)
 #
 # Layout: src/<component>/*.c go into build/libsakimori.a, except src/cli which is the
 # `sakimori` executable; tests/test_*.c are one cmocka binary each; fuzz/fuzz_*.c one
@@ -13,7 +14,7 @@
 
 B        ?= build
 CC       ?= cc
-PKGS      = libpcap libloc libhs jansson libsodium libmd
+PKGS      = libpcap libloc libhs jansson libsodium libmd libmicrohttpd sqlite3 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,7 +29,8 @@ CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-LIB_SRC  := $(sort $(wildcard src/common/*.c src/packet/*.c src/geo/*.c src/meta/*.c src/select/*.c))
+LIB_SRC  := $(sort $(wildcard src/common/*.c src/packet/*.c src/geo/*.c src/meta/*.c src/select/*.c \
+                               src/store/*.c src/audit/*.c src/hub/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
@@ -41,7 +43,7 @@ TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 FUZZERS  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all deps demo test bench unit san-test integration fuzz fuzz-bin clean tests-bin
+.PHONY: all deps demo test bench bench-hub unit san-test integration fuzz fuzz-bin clean tests-bin
 all: $(B)/sakimori
 
 deps:
@@ -102,6 +104,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(B)/sakimori
 	@sh bench/run.sh
+	@sh bench/hub.sh
+
+bench-hub: deps
+	@$(MAKE) --no-print-directory $(B)/sakimori
+	@sh bench/hub.sh
 
 clean:
 	rm -rf build

@@ -5,8 +5,8 @@ set -eu
 
 PKGS="make gcc clang llvm libclang-rt-14-dev pkg-config
       libpcap-dev libloc-dev libloc-database libhyperscan-dev libjansson-dev
-      libsodium-dev libmd-dev libcmocka-dev libmicrohttpd-dev libsqlite3-dev
-      tshark tcpdump"
+      libsodium-dev libmd-dev libcmocka-dev libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
+      tshark tcpdump tcpreplay iproute2 curl jq sqlite3"
 
 missing=""
 for p in $PKGS; do

@@ -13,6 +13,9 @@ int cmd_gen(int argc, char **argv);
 int cmd_sensor(int argc, char **argv);
 int cmd_geo(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_hub(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 struct command {
 	const char *name;

@@ -21,8 +21,29 @@ static const char *const details[][2] = {
 		    "  SIGTERM/SIGINT flush open flows and statistics, then exit.\n" },
 	{ "geo", "sakimori geo [--db FILE] [--domestic FILE] ADDR...\n"
 		 "  Prints each address's country, ASN and whether it is domestic.\n" },
-	{ "demo", "sakimori demo [--dir DIR]\n"
-		  "  Generates a capture, runs the sensor on it and prints what it found.\n" },
+	{ "hub", "sakimori hub [--dir DIR] [--listen HOST:PORT] [--retention D] [--prompt-deadline D]\n"
+		 "             [--written-deadline D] [--sweep D] [--threads N]\n"
+		 "  Serves the JSON API under /api/v1 (default 127.0.0.1:8080, data in ./hub-data):\n"
+		 "  asset notifications (Art. 4), incident reports with deadlines and corrective\n"
+		 "  orders (Art. 5), selected records from sensors with retention, and the audit log\n"
+		 "  (RFC 6962 Merkle tree, Ed25519-signed tree heads, proofs). Bearer tokens; one\n"
+		 "  default-deny table of which role may call which route (docs/hub.md).\n"
+		 "  Durations: 90s 15m 24h 30d 2y.\n" },
+	{ "admin", "sakimori admin token create --role R [--org ORG] [--sector S[,S...]] [--label L] [--dir DIR]\n"
+		   "       sakimori admin token list [--dir DIR]\n"
+		   "       sakimori admin org add ID --sector S --name NAME [--dir DIR]\n"
+		   "  Creates organisations and bearer tokens in the hub's store; a token is printed\n"
+		   "  once and only its hash is kept. Every change is in the audit log.\n"
+		   "  roles: cabinet ministry operator sensor commission coordinator vendor council public\n" },
+	{ "audit", "sakimori audit verify (--db DIR|FILE | --log EXPORT.json) --key PUBKEY [--sth SAVED.json]\n"
+		   "       sakimori audit sth --db DIR|FILE [--key PUBKEY]\n"
+		   "  Checks the hub's audit log offline: every leaf hash, every signed tree head and\n"
+		   "  its root, and a tree head saved earlier; names the first entry that does not\n"
+		   "  verify. `sakimori audit help` says more.\n" },
+	{ "demo", "sakimori demo [--dir DIR] [--packets N] [--no-hub]\n"
+		  "  Generates a capture, runs the sensor on it and prints what it found; then starts\n"
+		  "  the hub on loopback, sends it the records, files a sample asset notification and\n"
+		  "  incident report, verifies the audit log and prints where to look.\n" },
 	{ "version", "sakimori version\n" },
 	{ "help", "sakimori help [COMMAND]\n" },
 };
