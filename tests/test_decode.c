@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/pairhash.h"
 #include "packet/decode.h"
 #include "packet/source.h"
 
@@ -1210,9 +1211,42 @@ static void pcapng_file(void **state)
 	source_close(s);
 }
 
+/* The pair hash: the same for both directions of a conversation, set by the decoder, equal
+ * to what pkt_pair_hash computes for a hand-built packet, different for another port. */
+static void pair_hash_both_ways(void **state)
+{
+	uint8_t rev[sizeof(F_lo_syn)];
+	struct pkt p, r;
+
+	memcpy(rev, F_lo_syn, sizeof(rev));
+	memcpy(rev + 26, F_lo_syn + 30, 4);   /* swap the IPv4 addresses (equal here) */
+	memcpy(rev + 30, F_lo_syn + 26, 4);
+	memcpy(rev + 34, F_lo_syn + 36, 2);   /* and the ports */
+	memcpy(rev + 36, F_lo_syn + 34, 2);
+	assert_int_equal(pkt_decode(LINK_ETHERNET, F_lo_syn, sizeof(F_lo_syn), &p), PKT_OK);
+	assert_int_equal(pkt_decode(LINK_ETHERNET, rev, sizeof(rev), &r), PKT_OK);
+	assert_true(p.pair_hashed && r.pair_hashed);
+	assert_int_equal(p.sport, r.dport);
+	assert_true(p.pair_hash == r.pair_hash);
+
+	struct pkt h = p;
+	h.pair_hashed = false;
+	h.pair_hash = 0;
+	assert_true(pkt_pair_hash(&h) == p.pair_hash);
+	h.sport++;
+	assert_true(pkt_pair_hash(&h) != p.pair_hash);
+
+	/* keyed: the same tuple under two keys */
+	uint8_t k1[PAIRHASH_KEYBYTES] = { 1 }, k2[PAIRHASH_KEYBYTES] = { 2 };
+	assert_true(pairhash(k1, 6, &p.src, 1, &p.dst, 2) != pairhash(k2, 6, &p.src, 1, &p.dst, 2));
+	assert_true(pairhash(k1, 6, &p.src, 1, &p.dst, 2) == pairhash(k1, 6, &p.dst, 2, &p.src, 1));
+	assert_true(pairhash(k1, 6, &p.src, 1, &p.dst, 2) != pairhash(k1, 17, &p.src, 1, &p.dst, 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pair_hash_both_ways),
 		cmocka_unit_test(ethernet_ipv4_tcp_syn),
 		cmocka_unit_test(ethernet_tcp_payload_and_padding),
 		cmocka_unit_test(vlan_and_qinq),

@@ -1,8 +1,10 @@
 /*
  * test_geo.c — domestic/foreign classification against the installed location database:
  * known addresses, agreement with libloc's own lookup on random addresses, private ranges,
- * domestic overrides (good and bad files), the direction table, sampling, and concurrent
- * lookups.
+ * domestic overrides (good and bad files), the direction table, sampling, concurrent
+ * lookups, and the table cache: written, loaded with the same answers as a fresh build, and
+ * refused (then rebuilt and rewritten) when stale, corrupt, cut short, writable by others,
+ * or when its tables fail their checks behind a valid checksum.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +15,13 @@
 #include <libloc/database.h>
 #include <libloc/libloc.h>
 #include <libloc/network.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/addr.h"
@@ -47,7 +52,7 @@ static int group_setup(void **state)
 {
 	char err[256];
 
-	G = geo_open(NULL, err, sizeof(err));
+	G = geo_open_cached(NULL, "", err, sizeof(err));   /* from the database, no cache */
 	if (!G) {
 		fprintf(stderr, "geo_open: %s\n", err);
 		return -1;
@@ -402,6 +407,256 @@ static void concurrent_lookups(void **state)
 		assert_true(w[i].digest == lookup_digest(w[i].seed));
 }
 
+/* ---- the table cache ----------------------------------------------------------------------- */
+
+static char cache_dir[256];
+
+static void make_cache_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+	snprintf(cache_dir, sizeof(cache_dir), "%s/test_geo_cache_XXXXXX", dir && *dir ? dir : "/tmp");
+	assert_non_null(mkdtemp(cache_dir));
+}
+
+/* The one cache file in cache_dir. */
+static void cache_file(char *out, size_t len)
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "geo-", 4) == 0 && strstr(e->d_name, ".cache")) {
+			snprintf(out, len, "%s/%s", cache_dir, e->d_name);
+			n++;
+		}
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
+static void remove_cache_dir(void)
+{
+	char f[512];
+
+	cache_file(f, sizeof(f));
+	unlink(f);
+	assert_int_equal(rmdir(cache_dir), 0);
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	b = malloc(*len);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, *len, f), *len);
+	fclose(f);
+	return b;
+}
+
+static void write_all_file(const char *path, const uint8_t *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	chmod(path, 0600);
+}
+
+/* g answers as G does: random addresses of both families, samples, sizes. */
+static void same_tables(const struct geo *g)
+{
+	uint64_t s = 0x5eed;
+	struct sk_addr a, b;
+	struct geo_info x, y;
+
+	assert_int_equal(geo_count(g, 4), geo_count(G, 4));
+	assert_int_equal(geo_count(g, 6), geo_count(G, 6));
+	for (int i = 0; i < 200000; i++) {
+		uint64_t r = rng_next(&s);
+		if (i & 1) {
+			uint8_t v6[16];
+			uint64_t r2 = rng_next(&s);
+			memcpy(v6, &r, 8);
+			memcpy(v6 + 8, &r2, 8);
+			v6[0] = (uint8_t)(0x20 + (r >> 60));   /* mostly 2000::/3 */
+			addr_from_v6(&a, v6);
+		} else {
+			addr_from_v4(&a, (uint32_t)r);
+		}
+		geo_lookup(g, &a, &x);
+		geo_lookup(G, &a, &y);
+		assert_memory_equal(&x, &y, sizeof(x));
+	}
+	for (uint64_t i = 0; i < 1000; i++) {
+		assert_int_equal(geo_sample(g, GEO_DOMESTIC, 4 + 2 * (int)(i & 1), i * 7919, i, &a),
+				 geo_sample(G, GEO_DOMESTIC, 4 + 2 * (int)(i & 1), i * 7919, i, &b));
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+}
+
+/* Open through the cache; the state it ended in and whether a file was refused. */
+static struct geo *open_cached(enum geo_cache_state want, int want_refused)
+{
+	char err[256] = "";
+	int refused = -1;
+	struct geo *g = geo_open_cached(NULL, cache_dir, err, sizeof(err));
+
+	if (!g)
+		fail_msg("geo_open_cached: %s", err);
+	assert_int_equal(geo_cache_state(g, &refused), want);
+	assert_int_equal(refused, want_refused);
+	return g;
+}
+
+static void cache_written_then_loaded(void **state)
+{
+	struct geo *g;
+	struct stat st;
+	char f[512];
+
+	make_cache_dir();
+	g = open_cached(GEO_CACHE_WRITTEN, 0);
+	same_tables(g);
+	geo_close(g);
+	cache_file(f, sizeof(f));
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	g = open_cached(GEO_CACHE_LOADED, 0);
+	same_tables(g);
+	/* overrides apply on top of loaded tables as on built ones */
+	char path[256], err[256];
+	struct sk_addr a;
+	struct geo_info gi;
+	write_temp(path, sizeof(path), "8.8.8.0/24\n");
+	assert_int_equal(geo_add_domestic_file(g, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(addr_parse(&a, "8.8.8.8"), 0);
+	geo_lookup(g, &a, &gi);
+	assert_int_equal(gi.cls, GEO_DOMESTIC);
+	geo_close(g);
+
+	/* no directory: built, nothing written */
+	char err2[256];
+	g = geo_open_cached(NULL, "", err2, sizeof(err2));
+	assert_non_null(g);
+	assert_int_equal(geo_cache_state(g, NULL), GEO_CACHE_OFF);
+	geo_close(g);
+	remove_cache_dir();
+}
+
+/* Each way a cache file can be wrong: refused, rebuilt, rewritten; then loaded again. */
+static void cache_refused_when_bad(void **state)
+{
+	char f[512];
+	uint8_t *img;
+	size_t len;
+	struct geo *g;
+
+	make_cache_dir();
+	geo_close(open_cached(GEO_CACHE_WRITTEN, 0));
+	cache_file(f, sizeof(f));
+	img = read_all(f, &len);
+	assert_true(len > 160 + 1000);
+
+	/* a flipped bit in the tables: the checksum */
+	img[len / 2] ^= 0x10;
+	write_all_file(f, img, len);
+	img[len / 2] ^= 0x10;
+	g = open_cached(GEO_CACHE_WRITTEN, 1);
+	same_tables(g);
+	geo_close(g);
+	geo_close(open_cached(GEO_CACHE_LOADED, 0));
+
+	/* cut short */
+	write_all_file(f, img, len - 16);
+	geo_close(open_cached(GEO_CACHE_WRITTEN, 1));
+
+	/* stale: another modification time of the database (offset 40: db_mtime_s) */
+	img[40] ^= 1;
+	write_all_file(f, img, len);
+	img[40] ^= 1;
+	geo_close(open_cached(GEO_CACHE_WRITTEN, 1));
+
+	/* writable by others: not trusted, whatever it holds */
+	write_all_file(f, img, len);
+	geo_close(open_cached(GEO_CACHE_LOADED, 0));
+	chmod(f, 0622);
+	geo_close(open_cached(GEO_CACHE_WRITTEN, 1));
+
+	/* not a cache at all */
+	write_all_file(f, (const uint8_t *)"hello", 5);
+	geo_close(open_cached(GEO_CACHE_WRITTEN, 1));
+	geo_close(open_cached(GEO_CACHE_LOADED, 0));
+	free(img);
+	remove_cache_dir();
+}
+
+/* Behind a valid checksum (geo_cache_seal), tables that break an invariant are refused. */
+static void cache_tables_checked(void **state)
+{
+	char f[512], err[256];
+	uint8_t *img;
+	size_t len, nvals;
+	struct geo *g;
+
+	make_cache_dir();
+	geo_close(open_cached(GEO_CACHE_WRITTEN, 0));
+	cache_file(f, sizeof(f));
+	img = read_all(f, &len);
+	g = geo_cache_parse(img, len, err, sizeof(err));
+	assert_non_null(g);
+	same_tables(g);
+	geo_close(g);
+
+	memcpy(&nvals, img + 88, sizeof(nvals));   /* header: nvals at 88, then n4, n6 */
+	assert_true(nvals > 100);
+	size_t start4 = 160 + ((nvals * 8 + 15) & ~(size_t)15);
+
+	size_t foreign = 0;   /* a foreign country's value: made domestic below */
+	for (size_t i = 1; i < nvals && !foreign; i++)
+		if (img[160 + i * 8 + 2] == GEO_FOREIGN)
+			foreign = i;
+	assert_true(foreign > 0);
+
+	struct {
+		size_t at;
+		uint8_t set;
+	} cases[] = {
+		{ 160 + foreign * 8 + 2, GEO_DOMESTIC },  /* a class that is not its country's */
+		{ 160 + foreign * 8 + 2, 7 },             /* no such class */
+		{ 160 + 3, 1 },                           /* the "nothing" value's padding */
+		{ start4 + 4 * 10 + 3, 0xff },            /* IPv4 starts out of order */
+		{ start4, 0x01 },                         /* IPv4 table not starting at 0 */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *m = malloc(len);
+		memcpy(m, img, len);
+		m[cases[i].at] = cases[i].set;
+		assert_int_equal(geo_cache_seal(m, len), 0);
+		err[0] = '\0';
+		if (geo_cache_parse(m, len, err, sizeof(err)))
+			fail_msg("case %zu: a cache with bad tables was accepted", i);
+		assert_non_null(strstr(err, "tables fail their checks"));
+		free(m);
+	}
+	/* sizes that do not match the length; a header alone */
+	uint64_t big = (uint64_t)1 << 40;
+	memcpy(img + 88, &big, sizeof(big));
+	assert_null(geo_cache_parse(img, len, err, sizeof(err)));
+	assert_null(geo_cache_parse(img, 100, err, sizeof(err)));
+	assert_int_equal(geo_cache_seal(img, 100), -1);
+	free(img);
+	remove_cache_dir();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +669,9 @@ int main(void)
 		cmocka_unit_test(direction_table),
 		cmocka_unit_test(sampling),
 		cmocka_unit_test(concurrent_lookups),
+		cmocka_unit_test(cache_written_then_loaded),
+		cmocka_unit_test(cache_refused_when_bad),
+		cmocka_unit_test(cache_tables_checked),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -691,6 +691,40 @@ static void test_buffer_cap_default(void **state)
 	meta_free(m);
 }
 
+/* A first flight far over the buffer's first size (2 KiB): a 6 KB request header in 500-byte
+ * segments is buffered as it grows, extracted whole, charged stream_bytes from the first
+ * byte, and wiped when decided (nothing of it left in the engine). */
+static void test_long_flight_grows(void **state)
+{
+	struct meta_engine *m = engine(NULL);
+	static char req[6400];
+	size_t n = 0;
+
+	n += (size_t)snprintf(req + n, sizeof(req) - n,
+			      "GET /long HTTP/1.1\r\nHost: grow.example\r\nUser-Agent: grower/1.0\r\n");
+	for (int i = 0; n < 6000; i++)
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "X-Pad-%03d: SECRETPAD%04d-padding-padding\r\n", i, i);
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
+
+	handshake(m, T0, C, 41000, S, 80, 1000, 9000);
+	for (size_t off = 0; off < n; off += 500) {
+		size_t k = n - off < 500 ? n - off : 500;
+		feed(m, mk(T0 + 3000 + off, C, 41000, S, 80, 6, PA, 1001 + (uint32_t)off, req + off, k));
+		if (off + k < n) {
+			assert_int_equal(seen.n, 0);
+			assert_int_equal(meta_counts(m)->buffer_bytes, 16384);
+			assert_int_equal(meta_buffered(m), off + k);
+			assert_true(meta_contains(m, "SECRETPAD0000", 13));
+		}
+	}
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.val[0], "GET|grow.example|/long|grower/1.0");
+	assert_int_equal(meta_counts(m)->overflow, 0);
+	assert_int_equal(meta_counts(m)->buffer_bytes, 0);
+	assert_false(meta_contains(m, "SECRETPAD", 9));
+	meta_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_cap),
 		cmocka_unit_test(test_buffer_cap_smtp_dns),
 		cmocka_unit_test(test_buffer_cap_default),
+		cmocka_unit_test(test_long_flight_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

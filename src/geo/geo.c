@@ -36,14 +36,20 @@
 #include "geo/geo.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libloc/database.h>
 #include <libloc/libloc.h>
 #include <libloc/network.h>
+#include <limits.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -91,6 +97,8 @@ struct geo {
 	uint32_t *hash;              /* open addressing over vals, 0 = empty slot, else index+1 */
 	size_t hashcap;
 	struct ftab t4, t6;
+	enum geo_cache_state cache;  /* how the tables came to be */
+	bool cache_refused;          /* an existing cache file failed a check */
 };
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -444,20 +452,20 @@ static struct pieces ftab_to_pieces(const struct ftab *t, int *rc)
 	return p;
 }
 
-/* Is piece i of t a candidate for geo_sample of class c? */
-static bool sample_ok(const struct geo *g, const struct ftab *t, size_t i, u128 max,
-		      enum geo_class c)
+/* Which sample list piece i of t belongs to: 0 foreign, 1 domestic, -1 none. */
+static int sample_class(const struct geo *g, const struct ftab *t, size_t i, u128 max)
 {
 	const struct geo_val *v = &g->vals[t->val[i]];
+	int c = v->cls == GEO_DOMESTIC ? 1 : v->cls == GEO_FOREIGN ? 0 : -1;
+
+	if (c < 0 || !v->cc[0])
+		return -1;
 	u128 first = ftab_start(t, i);
 	u128 last = i + 1 < t->n ? ftab_start(t, i + 1) - 1 : max;
-
-	if (v->cls != c || !v->cc[0])
-		return false;
 	if (t->start4)
-		return last - first >= 3;          /* at least 4 addresses */
+		return last - first >= 3 ? c : -1;          /* at least 4 addresses */
 	/* IPv6: global unicast 2000::/3 only */
-	return (first >> 125) == 1 && (last >> 125) == 1;
+	return (first >> 125) == 1 && (last >> 125) == 1 ? c : -1;
 }
 
 /* Build t from p (consumed). family 4 narrows starts to 32 bits. */
@@ -466,6 +474,7 @@ static int ftab_build(const struct geo *g, struct ftab *t, struct pieces *p, int
 	struct ftab nt = { 0 };
 	u128 max = family == 4 ? V4_MAX : U128_MAX;
 	unsigned width = family == 4 ? 32 : 128;
+	int8_t *sc = NULL;
 	int rc = -1;
 
 	nt.n = p->n;
@@ -496,25 +505,31 @@ static int ftab_build(const struct geo *g, struct ftab *t, struct pieces *p, int
 	}
 	nt.idx[nb] = (uint32_t)(nt.n - 1);
 
+	/* the sample lists, from one pass over the pieces */
+	sc = malloc(nt.n ? nt.n : 1);
+	if (!sc)
+		goto out;
+	size_t cnt[2] = { 0, 0 };
+	for (size_t j = 0; j < nt.n; j++) {
+		int c = sample_class(g, &nt, j, max);
+		sc[j] = (int8_t)c;
+		if (c >= 0)
+			cnt[c]++;
+	}
 	for (int c = 0; c < 2; c++) {
-		enum geo_class cls = c ? GEO_DOMESTIC : GEO_FOREIGN;
-		size_t k = 0;
-		for (size_t j = 0; j < nt.n; j++)
-			k += sample_ok(g, &nt, j, max, cls);
-		nt.sample[c] = malloc((k ? k : 1) * sizeof(*nt.sample[c]));
+		nt.sample[c] = malloc((cnt[c] ? cnt[c] : 1) * sizeof(*nt.sample[c]));
 		if (!nt.sample[c])
 			goto out;
-		k = 0;
-		for (size_t j = 0; j < nt.n; j++)
-			if (sample_ok(g, &nt, j, max, cls))
-				nt.sample[c][k++] = (uint32_t)j;
-		nt.nsample[c] = k;
 	}
+	for (size_t j = 0; j < nt.n; j++)
+		if (sc[j] >= 0)
+			nt.sample[sc[j]][nt.nsample[sc[j]]++] = (uint32_t)j;
 	ftab_free(t);
 	*t = nt;
 	memset(&nt, 0, sizeof(nt));
 	rc = 0;
 out:
+	free(sc);
 	ftab_free(&nt);
 	pieces_free(p);
 	return rc;
@@ -729,7 +744,8 @@ out:
 	return rc;
 }
 
-struct geo *geo_open(const char *path, char *err, size_t errlen)
+/* The tables from the database itself (what the cache saves). */
+static struct geo *geo_build(const char *path, char *err, size_t errlen)
 {
 	struct loc_ctx *ctx = NULL;
 	struct loc_database *db = NULL;
@@ -801,6 +817,434 @@ out:
 		return NULL;
 	}
 	return g;
+}
+
+/* ---- the table cache ----------------------------------------------------------------------
+ *
+ * One file per database path, <cache dir>/geo-<16 hex digits of the path's hash>.cache:
+ *
+ *     header (struct cache_hdr, 160 bytes)
+ *     vals   [nvals]  struct geo_val (8 bytes)      -- every section starts 16-aligned,
+ *     start4 [n4]     uint32_t                         so the file can be mapped and read
+ *     val4   [n4]     uint32_t                         in place
+ *     start6 [n6]     u128 (host order)
+ *     val6   [n6]     uint32_t
+ *
+ * Numbers are in host byte order (the header's endian mark refuses a file from another
+ * machine). The identity fields decide whether the file belongs to this database and this
+ * code; the checksum whether it is intact; then every table is checked as if it came from a
+ * stranger (it may: a cache directory is the user's, not ours), so that a bad file is at
+ * worst refused. The cache holds the tables as geo_open leaves them: before any domestic
+ * overrides, which are applied on top at each start.
+ */
+
+#define CACHE_MAGIC "SKGEOC1\n"
+#define CACHE_VERSION 1u
+#define CACHE_ENDIAN 0x01020304u
+
+struct cache_hdr {
+	char magic[8];
+	uint32_t version, endian;
+	uint64_t db_size, db_ino, db_dev;    /* identity of the database file */
+	int64_t db_mtime_s, db_mtime_ns;
+	uint8_t db_path[16];                 /* BLAKE2b-128 of its real path */
+	uint8_t code[16];                    /* BLAKE2b-128 of what the tables depend on here */
+	uint64_t nvals, n4, n6;
+	uint64_t payload;                    /* bytes after the header */
+	uint8_t sum[32];                     /* BLAKE2b-256 of those bytes */
+	uint8_t pad[8];
+};
+
+_Static_assert(sizeof(struct cache_hdr) == 160, "cache header layout");
+_Static_assert(sizeof(struct geo_val) == 8, "geo_val layout");
+
+static size_t align16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/* Section offsets within the payload, and its length. */
+struct cache_layout {
+	size_t vals, start4, val4, start6, val6, len;
+};
+
+static void cache_layout(uint64_t nvals, uint64_t n4, uint64_t n6, struct cache_layout *l)
+{
+	l->vals = 0;
+	l->start4 = align16(l->vals + nvals * sizeof(struct geo_val));
+	l->val4 = align16(l->start4 + n4 * sizeof(uint32_t));
+	l->start6 = align16(l->val4 + n4 * sizeof(uint32_t));
+	l->val6 = l->start6 + n6 * sizeof(u128);
+	l->len = align16(l->val6 + n6 * sizeof(uint32_t));
+}
+
+/* What the tables depend on besides the database: this format and the reserved ranges. */
+static void code_hash(uint8_t out[16])
+{
+	crypto_generichash_state st;
+	uint32_t v[3] = { CACHE_VERSION, IDX4_BITS, IDX6_BITS };
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const unsigned char *)v, sizeof(v));
+	for (size_t i = 0; i < sizeof(reserved_prefixes) / sizeof(reserved_prefixes[0]); i++)
+		crypto_generichash_update(&st, (const unsigned char *)reserved_prefixes[i],
+					  strlen(reserved_prefixes[i]) + 1);
+	crypto_generichash_final(&st, out, 16);
+}
+
+static bool val_ok(const struct geo_val *v)
+{
+	char cc[3] = { v->cc[0], v->cc[1], '\0' };
+
+	if (v->pad || v->cls > GEO_DOMESTIC || (!v->cc[0] && v->cc[1]))
+		return false;
+	/* a class is what the country code says, or unknown (the reserved ranges) */
+	return v->cls == GEO_UNKNOWN || v->cls == (uint8_t)class_of_cc(v->cc[0] ? cc : NULL);
+}
+
+/* Starts from 0, strictly increasing, each value an index into vals. */
+static bool table_ok(const struct pieces *p, size_t nvals)
+{
+	if (p->start[0] != 0)
+		return false;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->val[i] >= nvals)
+			return false;
+		if (i && p->start[i] <= p->start[i - 1])
+			return false;
+	}
+	return true;
+}
+
+/* The header's table part and checksum, then the tables; the identity is the caller's. */
+static struct geo *cache_parse(const uint8_t *d, size_t len, char *err, size_t errlen)
+{
+	struct cache_hdr h;
+	struct cache_layout l;
+	uint8_t code[16], sum[32];
+	struct pieces p4 = { 0 }, p6 = { 0 };
+	struct geo *g = NULL;
+
+	if (len < sizeof(h)) {
+		set_err(err, errlen, "cache: shorter than its header");
+		return NULL;
+	}
+	memcpy(&h, d, sizeof(h));
+	code_hash(code);
+	if (memcmp(h.magic, CACHE_MAGIC, 8) || h.version != CACHE_VERSION ||
+	    h.endian != CACHE_ENDIAN || memcmp(h.code, code, sizeof(code))) {
+		set_err(err, errlen, "cache: not a table cache of this version");
+		return NULL;
+	}
+	if (h.nvals < 1 || h.nvals > MAX_VALS || h.n4 < 1 || h.n4 > MAX_PIECES || h.n6 < 1 ||
+	    h.n6 > MAX_PIECES) {
+		set_err(err, errlen, "cache: table sizes out of range");
+		return NULL;
+	}
+	cache_layout(h.nvals, h.n4, h.n6, &l);
+	if (h.payload != l.len || len - sizeof(h) != l.len) {
+		set_err(err, errlen, "cache: length does not match its tables");
+		return NULL;
+	}
+	d += sizeof(h);
+	crypto_generichash(sum, sizeof(sum), d, l.len, NULL, 0);
+	if (sodium_memcmp(sum, h.sum, sizeof(sum)) != 0) {
+		set_err(err, errlen, "cache: checksum mismatch");
+		return NULL;
+	}
+
+	g = calloc(1, sizeof(*g));
+	if (!g || pieces_reserve(&p4, h.n4) < 0 || pieces_reserve(&p6, h.n6) < 0)
+		goto oom;
+	g->vals = malloc(h.nvals * sizeof(*g->vals));
+	if (!g->vals)
+		goto oom;
+	memcpy(g->vals, d + l.vals, h.nvals * sizeof(*g->vals));
+	g->nvals = g->capvals = h.nvals;
+	static const struct geo_val none;
+	if (memcmp(&g->vals[0], &none, sizeof(none)) != 0)
+		goto bad;
+	for (size_t i = 0; i < g->nvals; i++)
+		if (!val_ok(&g->vals[i]))
+			goto bad;
+	for (size_t i = 0; i < h.n4; i++) {
+		uint32_t v;
+		memcpy(&v, d + l.start4 + i * sizeof(v), sizeof(v));
+		p4.start[i] = v;
+	}
+	memcpy(p4.val, d + l.val4, h.n4 * sizeof(uint32_t));
+	memcpy(p6.start, d + l.start6, h.n6 * sizeof(u128));
+	memcpy(p6.val, d + l.val6, h.n6 * sizeof(uint32_t));
+	p4.n = h.n4;
+	p6.n = h.n6;
+	if (!table_ok(&p4, g->nvals) || !table_ok(&p6, g->nvals))
+		goto bad;
+
+	/* the value index (val_intern needs it for overrides), then the lookup tables */
+	size_t hcap = 4096;
+	while ((g->nvals + 1) * 2 > hcap)
+		hcap *= 2;
+	g->hashcap = hcap / 2;
+	if (hash_grow(g) < 0)
+		goto oom;
+	if (ftab_build(g, &g->t4, &p4, 4) < 0 || ftab_build(g, &g->t6, &p6, 6) < 0)
+		goto oom;
+	return g;
+bad:
+	set_err(err, errlen, "cache: tables fail their checks");
+	goto fail;
+oom:
+	set_err(err, errlen, "cache: out of memory");
+fail:
+	pieces_free(&p4);
+	pieces_free(&p6);
+	geo_close(g);
+	return NULL;
+}
+
+struct geo *geo_cache_parse(const void *data, size_t len, char *err, size_t errlen)
+{
+	if (sodium_init() < 0) {
+		set_err(err, errlen, "cannot start libsodium");
+		return NULL;
+	}
+	return cache_parse(data, len, err, errlen);
+}
+
+int geo_cache_seal(void *data, size_t len)
+{
+	struct cache_hdr h;
+	uint8_t *d = data;
+
+	if (len < sizeof(h) || sodium_init() < 0)
+		return -1;
+	crypto_generichash(d + offsetof(struct cache_hdr, sum), sizeof(h.sum), d + sizeof(h),
+			   len - sizeof(h), NULL, 0);
+	return 0;
+}
+
+/* The cache file for the database at path, and the identity its header must carry.
+ * Returns 0, or -1 when there is no cache to use (no directory, no such database). */
+static int cache_identity(const char *path, const char *cache_dir, char *file, size_t filelen,
+			  struct cache_hdr *id)
+{
+	char real[PATH_MAX], dirbuf[PATH_MAX];
+	const char *dir = cache_dir, *env;
+	struct stat st;
+	int n;
+
+	if (!dir) {
+		env = getenv("SAKIMORI_CACHE_DIR");
+		if (env)
+			dir = strcmp(env, "off") ? env : "";
+	}
+	if (!dir) {
+		env = getenv("XDG_CACHE_HOME");
+		if (env && env[0] == '/')
+			n = snprintf(dirbuf, sizeof(dirbuf), "%s/sakimori", env);
+		else if ((env = getenv("HOME")) && env[0] == '/')
+			n = snprintf(dirbuf, sizeof(dirbuf), "%s/.cache/sakimori", env);
+		else
+			return -1;
+		if (n < 0 || (size_t)n >= sizeof(dirbuf))
+			return -1;
+		dir = dirbuf;
+	}
+	if (!dir[0] || !realpath(path, real) || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+
+	memset(id, 0, sizeof(*id));
+	memcpy(id->magic, CACHE_MAGIC, 8);
+	id->version = CACHE_VERSION;
+	id->endian = CACHE_ENDIAN;
+	id->db_size = (uint64_t)st.st_size;
+	id->db_ino = (uint64_t)st.st_ino;
+	id->db_dev = (uint64_t)st.st_dev;
+	id->db_mtime_s = (int64_t)st.st_mtim.tv_sec;
+	id->db_mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+	crypto_generichash(id->db_path, sizeof(id->db_path), (const unsigned char *)real,
+			   strlen(real), NULL, 0);
+	code_hash(id->code);
+	n = snprintf(file, filelen, "%s/geo-%02x%02x%02x%02x%02x%02x%02x%02x.cache", dir,
+		     id->db_path[0], id->db_path[1], id->db_path[2], id->db_path[3],
+		     id->db_path[4], id->db_path[5], id->db_path[6], id->db_path[7]);
+	return n < 0 || (size_t)n >= filelen ? -1 : 0;
+}
+
+static bool same_identity(const struct cache_hdr *a, const struct cache_hdr *b)
+{
+	return a->db_size == b->db_size && a->db_ino == b->db_ino && a->db_dev == b->db_dev &&
+	       a->db_mtime_s == b->db_mtime_s && a->db_mtime_ns == b->db_mtime_ns &&
+	       !memcmp(a->db_path, b->db_path, sizeof(a->db_path));
+}
+
+/* The tables from the cache file, or NULL (*existed says whether there was a file). */
+static struct geo *cache_load(const char *file, const struct cache_hdr *id, bool *existed)
+{
+	struct cache_hdr h;
+	struct stat st;
+	struct geo *g = NULL;
+	void *map = MAP_FAILED;
+	int fd;
+
+	*existed = false;
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	*existed = true;
+	/* ours and not writable by others, or not trusted at all (rule 4 rests on it) */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) || (uint64_t)st.st_size < sizeof(h) ||
+	    (uint64_t)st.st_size > sizeof(h) + ((uint64_t)MAX_PIECES * 24 + (uint64_t)MAX_VALS * 8))
+		goto out;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		goto out;
+	memcpy(&h, map, sizeof(h));
+	if (!same_identity(&h, id))
+		goto out;
+	g = cache_parse(map, (size_t)st.st_size, NULL, 0);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	close(fd);
+	return g;
+}
+
+/* mkdir -p, private. */
+static int make_dirs(const char *dir)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char c = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -1;
+		buf[i] = c;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write g's tables to file (through a temporary file and rename). Returns 0 or -1. */
+static int cache_write(const struct geo *g, const char *file, const struct cache_hdr *id)
+{
+	struct cache_hdr h = *id;
+	struct cache_layout l;
+	char tmp[PATH_MAX + 96], dir[PATH_MAX];
+	uint8_t *buf;
+	int fd = -1, rc = -1;
+	const char *slash = strrchr(file, '/');
+
+	if (!slash || (size_t)(slash - file) >= sizeof(dir))
+		return -1;
+	memcpy(dir, file, (size_t)(slash - file));
+	dir[slash - file] = '\0';
+	if (make_dirs(dir) < 0)
+		return -1;
+
+	h.nvals = g->nvals;
+	h.n4 = g->t4.n;
+	h.n6 = g->t6.n;
+	cache_layout(h.nvals, h.n4, h.n6, &l);
+	h.payload = l.len;
+	buf = calloc(1, sizeof(h) + l.len);
+	if (!buf)
+		return -1;
+	uint8_t *d = buf + sizeof(h);
+	memcpy(d + l.vals, g->vals, g->nvals * sizeof(*g->vals));
+	memcpy(d + l.start4, g->t4.start4, g->t4.n * sizeof(uint32_t));
+	memcpy(d + l.val4, g->t4.val, g->t4.n * sizeof(uint32_t));
+	memcpy(d + l.start6, g->t6.start6, g->t6.n * sizeof(u128));
+	memcpy(d + l.val6, g->t6.val, g->t6.n * sizeof(uint32_t));
+	crypto_generichash(h.sum, sizeof(h.sum), d, l.len, NULL, 0);
+	memcpy(buf, &h, sizeof(h));
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", file, (long)getpid()) >= (int)sizeof(tmp))
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, buf, sizeof(h) + l.len) < 0 || close(fd) < 0) {
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, file) < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(buf);
+	return rc;
+}
+
+struct geo *geo_open_cached(const char *path, const char *cache_dir, char *err, size_t errlen)
+{
+	struct cache_hdr id, id2;
+	char file[PATH_MAX + 64], f2[PATH_MAX + 64];
+	bool use = false, existed = false;
+	struct geo *g;
+
+	if (!path)
+		path = GEO_DEFAULT_DB;
+	if (sodium_init() >= 0)
+		use = cache_identity(path, cache_dir, file, sizeof(file), &id) == 0;
+	if (use) {
+		g = cache_load(file, &id, &existed);
+		if (g) {
+			g->cache = GEO_CACHE_LOADED;
+			return g;
+		}
+	}
+	g = geo_build(path, err, errlen);
+	if (!g || !use)
+		return g;
+	g->cache_refused = existed;
+	g->cache = GEO_CACHE_UNWRITABLE;
+	/* a database replaced while it was read is not cached under the old identity */
+	if (cache_identity(path, cache_dir, f2, sizeof(f2), &id2) == 0 && same_identity(&id, &id2) &&
+	    cache_write(g, file, &id) == 0)
+		g->cache = GEO_CACHE_WRITTEN;
+	return g;
+}
+
+struct geo *geo_open(const char *path, char *err, size_t errlen)
+{
+	return geo_open_cached(path, NULL, err, errlen);
+}
+
+enum geo_cache_state geo_cache_state(const struct geo *g, int *refused)
+{
+	if (refused)
+		*refused = g && g->cache_refused;
+	return g ? g->cache : GEO_CACHE_OFF;
 }
 
 void geo_close(struct geo *g)
@@ -899,18 +1343,30 @@ out:
 
 /* ---- the packet path ---------------------------------------------------------------- */
 
+static inline uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap64(v);
+}
+
 void geo_lookup(const struct geo *g, const struct sk_addr *a, struct geo_info *out)
 {
 	const struct geo_val *v;
+	uint64_t hi, lo;
 
 	memset(out, 0, sizeof(*out));
 	out->cls = GEO_UNKNOWN;
 	if (!g)
 		return;
-	if (addr_is_v4(a))
-		v = &g->vals[g->t4.val[find4(&g->t4, addr_v4(a))]];
+	/* addr_is_v4 / addr_v4 / key6 without the calls and the byte loop */
+	hi = load_be64(a->b);
+	lo = load_be64(a->b + 8);
+	if (hi == 0 && lo >> 32 == 0xffff)
+		v = &g->vals[g->t4.val[find4(&g->t4, (uint32_t)lo)]];
 	else
-		v = &g->vals[g->t6.val[find6(&g->t6, key6(a->b))]];
+		v = &g->vals[g->t6.val[find6(&g->t6, (u128)hi << 64 | lo)]];
 	out->cc[0] = v->cc[0];
 	out->cc[1] = v->cc[1];
 	out->cc[2] = '\0';

@@ -38,8 +38,39 @@ enum direction {
 
 struct geo;
 
-/* Load the database at path (NULL: GEO_DEFAULT_DB). Returns NULL with a reason in err. */
+/* Load the database at path (NULL: GEO_DEFAULT_DB), through the table cache in the default
+ * cache directory (geo_open_cached with cache_dir NULL). Returns NULL with a reason in err. */
 struct geo *geo_open(const char *path, char *err, size_t errlen);
+
+/*
+ * The table cache. Turning the database into tables takes 0.6-1 s; the finished tables are
+ * kept in a file keyed by the database's identity (its real path, size, mtime, inode) and the
+ * code's (format version, the reserved ranges), and loaded from there in a few milliseconds.
+ * The file is checked on load (owner and mode, identity, lengths, BLAKE2b checksum, then every
+ * table: starts strictly increasing from 0, value indices in range, classes valid); a cache
+ * that fails any check is never used: the tables are built from the database and the cache
+ * rewritten. A cache that cannot be written (read-only directory) is not an error.
+ *
+ * cache_dir: NULL for the default, $SAKIMORI_CACHE_DIR, else $XDG_CACHE_HOME/sakimori, else
+ * $HOME/.cache/sakimori; "" (or SAKIMORI_CACHE_DIR=off) for no cache.
+ */
+enum geo_cache_state {
+	GEO_CACHE_OFF = 0,     /* no cache directory: built from the database */
+	GEO_CACHE_LOADED,      /* tables loaded from a valid cache */
+	GEO_CACHE_WRITTEN,     /* no cache (or a stale or invalid one): built, cache written */
+	GEO_CACHE_UNWRITABLE,  /* built from the database; the cache could not be written */
+};
+
+struct geo *geo_open_cached(const char *path, const char *cache_dir, char *err, size_t errlen);
+/* How the tables of g came to be; after GEO_CACHE_WRITTEN, was an existing file refused? */
+enum geo_cache_state geo_cache_state(const struct geo *g, int *refused);
+
+/* For tests and fuzzing: the tables from the bytes of a cache file, every check made except
+ * the database identity. NULL with a reason in err if any check fails. */
+struct geo *geo_cache_parse(const void *data, size_t len, char *err, size_t errlen);
+/* Recompute the checksum of a cache file image in place (so that a fuzzer's mutations reach
+ * the table checks). Returns 0, or -1 if len is too short to hold a header. */
+int geo_cache_seal(void *data, size_t len);
 /* Add domestic prefixes, one per line ('#' comments, blank lines); rebuilds the tables.
  * Returns 0, or -1 naming file and line in err. */
 int geo_add_domestic_file(struct geo *g, const char *path, char *err, size_t errlen);

@@ -7,8 +7,9 @@
  * Fragments of IP datagrams are not reassembled here; they are counted and skipped.
  *
  * TCP streams. All state lives in one pool of max_streams entries allocated by meta_new(),
- * threaded on three index lists: a free list, hash chains (keyed SipHash of the 5-tuple in
- * a canonical order, so both directions find the same entry) and an LRU list whose tail is
+ * threaded on three index lists: a free list, hash chains (the packet's keyed pair hash,
+ * struct pkt.pair_hash, computed once by the decoder: both directions find the same entry)
+ * and an LRU list whose tail is
  * the stream touched longest ago. Because packets arrive in time order, the LRU tail is also
  * the stream idle longest: the idle timeout (by packet timestamps) pops from the tail, and a
  * full table evicts the tail. Nothing is allocated per packet: only a stream's first-flight
@@ -44,7 +45,10 @@
  * completed by the following in-order segments.
  *
  * Memory cap. Every buffer (a direction's stream_bytes, an SMTP state) is charged to
- * counts.buffer_bytes when allocated and credited when freed; an allocation that would take
+ * counts.buffer_bytes when allocated and credited when freed (a direction's buffer is charged
+ * all of stream_bytes at once but starts at 2 KiB and grows, by copy and wipe, as bytes come:
+ * most flights never need more, and zeroing and wiping 16 KiB per stream cost more than
+ * parsing them); an allocation that would take
  * it past lim.max_buffered is refused and counted (buffer_refused), and the stream goes on as
  * an overflowed one: no extraction from that flight or direction, nothing kept. So the
  * payload bytes held (meta_buffered, at most what is allocated) never pass the cap, whatever
@@ -61,7 +65,6 @@
 #include <string.h>
 
 #include "common/cursor.h"
-#include "common/pairhash.h"
 
 #define NIL UINT32_MAX
 #define MAX_STREAMS_LIMIT (1u << 24)
@@ -85,7 +88,8 @@ struct dir {
 	bool fin;
 	bool gave_up;     /* DNS over TCP: a message too large for the buffer */
 	uint32_t len;     /* bytes in buf */
-	uint8_t *buf;     /* from buf_get(), lim.stream_bytes; wiped before free; NULL when idle */
+	uint32_t size;    /* bytes allocated at buf (grows up to lim.stream_bytes) */
+	uint8_t *buf;     /* charged lim.stream_bytes; wiped before free; NULL when idle */
 };
 
 struct stream {
@@ -113,7 +117,6 @@ struct meta_engine {
 	uint32_t mask;            /* number of buckets - 1 */
 	uint32_t free_head;
 	uint32_t lru_head, lru_tail;
-	uint8_t hkey[crypto_shorthash_KEYBYTES];
 
 	const struct pkt *cur;    /* the packet being examined (for events) */
 	struct dns_msg dns;       /* scratch */
@@ -184,45 +187,91 @@ static void buf_put(struct meta_engine *m, void *p, size_t size)
 	m->c.buffer_bytes -= size;
 }
 
+/* First size of a direction's buffer: most first flights (a ClientHello, a request
+ * header) are well under 2 KiB; zeroing and wiping all of stream_bytes for each of them cost
+ * more than the rest of the engine. */
+#define DIR_BUF_FIRST 2048u
+
 static void dir_drop_buf(struct meta_engine *m, struct dir *d)
 {
-	buf_put(m, d->buf, m->lim.stream_bytes);
+	if (d->buf) {
+		sodium_memzero(d->buf, d->size);
+		free(d->buf);
+		m->c.buffer_bytes -= m->lim.stream_bytes;
+	}
 	d->buf = NULL;
 	d->len = 0;
+	d->size = 0;
+}
+
+/* Make room for len + n bytes (n > 0, len + n <= stream_bytes): the new block is zeroed, the
+ * old one copied and wiped. False if the allocator refuses. */
+static bool dir_grow(struct dir *d, size_t need, size_t cap)
+{
+	size_t size = d->size ? d->size : DIR_BUF_FIRST;
+	uint8_t *q;
+
+	while (size < need)
+		size *= 2;
+	if (size > cap)
+		size = cap;
+	q = calloc(1, size);
+	if (!q)
+		return false;
+	if (d->buf) {
+		memcpy(q, d->buf, d->len);
+		sodium_memzero(d->buf, d->size);
+		free(d->buf);
+	}
+	d->buf = q;
+	d->size = (uint32_t)size;
+	return true;
 }
 
 enum append { AP_OK, AP_FULL, AP_REFUSED };
 
-/* Append to the direction's buffer, allocating it on first use. Copies what fits: AP_FULL if
- * not everything did, AP_REFUSED (nothing copied) if no buffer could be had. */
+/* Append to the direction's buffer, allocating it on first use: it is charged stream_bytes
+ * to the memory cap at once (so the cap counts buffers, whatever their size now), and grows
+ * within that. Copies what fits: AP_FULL if not everything did, AP_REFUSED (nothing copied)
+ * if no buffer could be had. */
 static enum append dir_append(struct meta_engine *m, struct dir *d, const uint8_t *data,
 			      size_t n)
 {
-	size_t cap = m->lim.stream_bytes, room;
+	size_t cap = m->lim.stream_bytes, take;
 
 	if (!d->buf) {
-		d->buf = buf_get(m, cap);
-		if (!d->buf)
+		if (cap > m->lim.max_buffered || m->c.buffer_bytes > m->lim.max_buffered - cap) {
+			m->c.buffer_refused++;
 			return AP_REFUSED;
+		}
 		d->len = 0;
+		d->size = 0;
+		if (!dir_grow(d, n < cap ? n : cap, cap)) {
+			m->c.buffer_refused++;
+			return AP_REFUSED;
+		}
+		m->c.buffer_bytes += cap;
 	}
-	room = cap - d->len;
-	if (n > room) {
-		memcpy(d->buf + d->len, data, room);
-		d->len = (uint32_t)cap;
-		return AP_FULL;
-	}
-	memcpy(d->buf + d->len, data, n);
-	d->len += (uint32_t)n;
-	return AP_OK;
+	take = n > cap - d->len ? cap - d->len : n;
+	if (d->len + take > d->size && !dir_grow(d, d->len + take, cap))
+		take = d->size - d->len;   /* out of memory: what fits, then the flight overflows */
+	memcpy(d->buf + d->len, data, take);
+	d->len += (uint32_t)take;
+	return take < n ? AP_FULL : AP_OK;
 }
 
 /* ---- the stream table ------------------------------------------------------------------ */
 
-static uint32_t tuple_bucket(const struct meta_engine *m, const struct sk_addr *a, uint16_t ap,
-			     const struct sk_addr *b, uint16_t bp)
+/* Equal addresses, without a call (addr_cmp is out of line). */
+static inline bool addr_eq(const struct sk_addr *a, const struct sk_addr *b)
 {
-	return (uint32_t)pairhash(m->hkey, 6, a, ap, b, bp) & m->mask;
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a->b, 8);
+	memcpy(&a1, a->b + 8, 8);
+	memcpy(&b0, b->b, 8);
+	memcpy(&b1, b->b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 static uint32_t lookup(const struct meta_engine *m, const struct pkt *p, uint32_t bucket,
@@ -232,12 +281,12 @@ static uint32_t lookup(const struct meta_engine *m, const struct pkt *p, uint32_
 		const struct stream *s = &m->pool[i];
 
 		if (s->cport == p->sport && s->sport == p->dport &&
-		    addr_cmp(&s->cli, &p->src) == 0 && addr_cmp(&s->srv, &p->dst) == 0) {
+		    addr_eq(&s->cli, &p->src) && addr_eq(&s->srv, &p->dst)) {
 			*from_client = true;
 			return i;
 		}
 		if (s->cport == p->dport && s->sport == p->sport &&
-		    addr_cmp(&s->cli, &p->dst) == 0 && addr_cmp(&s->srv, &p->src) == 0) {
+		    addr_eq(&s->cli, &p->dst) && addr_eq(&s->srv, &p->src)) {
 			*from_client = false;
 			return i;
 		}
@@ -588,7 +637,7 @@ static void tcp_packet(struct meta_engine *m, const struct pkt *p)
 {
 	uint8_t fl = p->tcp_flags;
 	bool syn = fl & TCPF_SYN, ack = fl & TCPF_ACK, from_client = true;
-	uint32_t b = tuple_bucket(m, &p->src, p->sport, &p->dst, p->dport);
+	uint32_t b = (uint32_t)pkt_pair_hash(p) & m->mask;   /* hashed once, by the decoder */
 	uint32_t i = lookup(m, p, b, &from_client);
 	struct stream *s;
 
@@ -686,7 +735,6 @@ struct meta_engine *meta_new(const struct meta_limits *limits, const struct pseu
 	}
 	m->free_head = 0;
 	m->lru_head = m->lru_tail = NIL;
-	randombytes_buf(m->hkey, sizeof(m->hkey));
 	return m;
 fail:
 	free(m->pool);
@@ -768,7 +816,7 @@ bool meta_contains(const struct meta_engine *m, const void *needle, size_t n)
 		const struct stream *s = &m->pool[i];
 
 		for (int k = 0; k < 2; k++)
-			if (s->d[k].buf && mem_has(s->d[k].buf, m->lim.stream_bytes, needle, n))
+			if (s->d[k].buf && mem_has(s->d[k].buf, s->d[k].size, needle, n))
 				return true;
 		if (s->smtp && mem_has(s->smtp, sizeof(*s->smtp), needle, n))
 			return true;

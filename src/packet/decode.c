@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "common/cursor.h"
+#include "common/pairhash.h"
 
 #define ETH_IP4     0x0800
 #define ETH_IP6     0x86dd
@@ -366,7 +367,8 @@ static enum pkt_err decode_loop(struct cur *c, struct pkt *p, bool host_order)
 	return PKT_ERR_NOT_IP;
 }
 
-enum pkt_err pkt_decode(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out)
+static enum pkt_err decode_link(int linktype, const uint8_t *data, uint32_t caplen,
+			       struct pkt *out)
 {
 	struct cur c = cur_make(data, data ? caplen : 0);
 	uint16_t type;
@@ -411,6 +413,25 @@ enum pkt_err pkt_decode(int linktype, const uint8_t *data, uint32_t caplen, stru
 	default:
 		return PKT_ERR_LINKTYPE;
 	}
+}
+
+uint64_t pkt_pair_hash_compute(const struct pkt *p)
+{
+	uint16_t sp = p->has_l4 ? p->sport : 0, dp = p->has_l4 ? p->dport : 0;
+
+	return pairhash(pairhash_process_key(), p->proto, &p->src, sp, &p->dst, dp);
+}
+
+enum pkt_err pkt_decode(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out)
+{
+	enum pkt_err e = decode_link(linktype, data, caplen, out);
+
+	/* Hashed once here for the meta engine's streams and the selected-flow table. */
+	if (e == PKT_OK && out->ipver) {
+		out->pair_hash = pkt_pair_hash_compute(out);
+		out->pair_hashed = true;
+	}
+	return e;
 }
 
 const char *pkt_err_name(enum pkt_err e)

@@ -85,6 +85,12 @@ struct pkt {
 
 	const uint8_t *payload;  /* L4 payload within the caller's buffer, bounded by IP length */
 	uint32_t payload_len;
+
+	/* pairhash() of (proto, src, sport, dst, dport) under pairhash_process_key(), ports 0
+	 * without has_l4: set by pkt_decode, shared by every table that finds the conversation.
+	 * A struct pkt built by hand leaves pair_hashed false; pkt_pair_hash() computes it then. */
+	bool pair_hashed;
+	uint64_t pair_hash;
 };
 
 #define TCPF_FIN 0x01
@@ -96,6 +102,13 @@ struct pkt {
 /* Decode one captured frame of the given link type into *out (OUT). Returns PKT_OK or the
  * reason it could not. On error, *out holds what was decoded before the failure. */
 enum pkt_err pkt_decode(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out);
+
+/* The packet's endpoint-pair hash (see pair_hash above): the same for both directions. */
+uint64_t pkt_pair_hash_compute(const struct pkt *p);
+static inline uint64_t pkt_pair_hash(const struct pkt *p)
+{
+	return p->pair_hashed ? p->pair_hash : pkt_pair_hash_compute(p);
+}
 
 /* Counters by reason, as kept by every reader of packets. */
 struct pkt_counts {
