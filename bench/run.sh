@@ -297,16 +297,17 @@ row "(b) \`sakimori sensor\`, 1 worker, full set: raw / start-up adjusted" \
 	"$(mib "$(maxof $ms)")" "${SK_LOAD} s (start-up ${SK_START} s)" "$SK_HITS"
 say "sakimori: $SK_PPS packets/s raw, $SK_PPS_ADJ adjusted; $SK_RECS records"
 
-# (c) as many workers as cores, when the sensor has them
+# (c) as many workers as cores (-w $(nproc)): one reader thread hashes each flow to one of
+# the workers (docs/sensor.md, "Workers"); the scaling ratio is (c) over (b), start-up adjusted.
 CORES=$(nproc 2>/dev/null || echo 1)
-if "$S" sensor -h 2>&1 | grep -q -- '--workers'; then
+if "$S" sensor -h 2>&1 | grep -q -- '-w N'; then
 	ts=
 	ms=
 	i=0
 	while [ $i -lt "$RUNS" ]; do
-		timed skw "$S" sensor -q --workers "$CORES" -r "$CAP" -s "$B/bench.sel" \
+		timed skw "$S" sensor -q -w "$CORES" -r "$CAP" -s "$B/bench.sel" \
 			-o "$B/records-w.jsonl" --pseudonym-key "$B/pseudonym.key" ||
-			die "sensor --workers failed: $(cat "$B/skw.err")"
+			die "sensor -w $CORES failed: $(cat "$B/skw.err")"
 		ts="$ts $T"
 		ms="$ms $M"
 		i=$((i + 1))
@@ -318,12 +319,13 @@ if "$S" sensor -h 2>&1 | grep -q -- '--workers'; then
 		sub(/^"(src|dst)_ip":"/, "", v); sub(/"$/, "", v); print v; s = substr(s, RSTART + RLENGTH) } }' \
 		"$B/records-w.jsonl" | sort -u >"$B/skw-endpoints.txt"
 	W_FOUND=$(comm -12 "$B/planted-ips.txt" "$B/skw-endpoints.txt" | wc -l)
-	row "(c) \`sakimori sensor\`, $CORES workers: raw / start-up adjusted" \
+	W_SCALE=$(ratio "$W_ADJ" "$SK_PPS_ADJ")
+	row "(c) \`sakimori sensor\`, $CORES workers: raw / start-up adjusted (×$W_SCALE of (b))" \
 		"$(fmt "$W_PPS") / $(fmt "$W_ADJ")" \
 		"$(ratio "$W_PPS" "$C_PPS") / $(ratio "$W_ADJ" "$C_PPS")" \
 		"$(mib "$(maxof $ms)")" "as (b)" "$W_FOUND/$NPLANT planted sources"
 else
-	row "(c) \`sakimori sensor\`, $CORES workers" "n/a (multi-worker not built yet)" "n/a" "n/a" "n/a" "n/a"
+	row "(c) \`sakimori sensor\`, $CORES workers" "n/a (this sensor has no -w N)" "n/a" "n/a" "n/a" "n/a"
 fi
 
 # (d) tcpdump with a BPF filter of 1,000 indicator hosts (the planted sources first, up to

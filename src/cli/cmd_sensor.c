@@ -1,14 +1,20 @@
 /*
  * cmd_sensor.c — `sakimori sensor`: read traffic, select automatically, write records.
  *
- *   sakimori sensor -r PCAP|-i IFACE [-w 1] [-s SELECTORS -o RECORDS.jsonl [--stats STATS.json]]
+ *   sakimori sensor -r PCAP|-i IFACE [-w N] [-s SELECTORS -o RECORDS.jsonl [--stats STATS.json]]
  *
  * Without -s the sensor surveys: it prints counts per direction and per protocol and writes
  * nothing else. With -s it keeps the mechanical information of flows that match an approved
  * selector, one JSON line per flow, and discards everything else at once. The summary goes to
  * standard output (standard error when the records do); no byte of any packet is printed.
  *
- * -i captures live (AF_PACKET ring, source_afpacket.c); only one worker (-w 1) for now.
+ * -i captures live (AF_PACKET ring, source_afpacket.c). -w N (N > 1) runs N pipelines on N
+ * threads (select/workers.h): live, one ring each in one fanout group; from a file, one reader
+ * thread that hands each flow's frames to one worker. Records go to the one output, the
+ * summary and the stats are summed over the workers. -w 1 (the default) is the single-threaded
+ * path, no extra thread. With workers a reload is built once by the reading (or, live, the
+ * waiting) thread and taken up by each worker at its next packet boundary; "reloaded" is
+ * logged once every worker has it, and the old set is freed then.
  * Signals, for files and live alike: SIGTERM and SIGINT stop reading at the next packet
  * boundary (live: within ~100 ms even without traffic); open flows are emitted and the stats
  * written as at the end of a file, and the exit status is 0 ("stopped by signal"). SIGHUP
@@ -31,12 +37,13 @@
 #include "packet/source.h"
 #include "select/pipeline.h"
 #include "select/rules.h"
+#include "select/workers.h"
 
 #define DEFAULT_KEY_FILE "sakimori-pseudonym.key"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sakimori sensor -r FILE|-i IFACE [-w 1] [-s SELECTORS -o RECORDS.jsonl|-]\n"
+	fprintf(out, "usage: sakimori sensor -r FILE|-i IFACE [-w N|--workers N] [-s SELECTORS -o RECORDS.jsonl|-]\n"
 		     "                       [--stats FILE] [--db FILE] [--domestic FILE]\n"
 		     "                       [--pseudonym-key FILE] [-q]\n");
 }
@@ -62,7 +69,10 @@ static int install_signals(void)
 	sa.sa_handler = on_stop;      /* no SA_RESTART: a blocked poll or read wakes up */
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
 		return -1;
+	/* SA_RESTART: a reload waits for the next frame; a blocked read of a pipe must not
+	 * fail with EINTR (libpcap would take it for a broken file) */
 	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
 	return sigaction(SIGHUP, &sa, NULL);
 }
 
@@ -109,6 +119,32 @@ static void between_frames(void *ctx)
 	}
 }
 
+/* Workers: the reload hook, polled by the reading or waiting thread (the one signals reach). */
+static struct sel_set *pool_reload(void *ctx)
+{
+	const char *selfile = ctx;
+	char err[512];
+	struct sel_set *next;
+
+	if (!reload_flag)
+		return NULL;
+	reload_flag = 0;
+	if (!selfile) {
+		log_warn("reload ignored: no selector file (survey mode)");
+		return NULL;
+	}
+	next = sel_load(selfile, err, sizeof(err));
+	if (!next)
+		log_error("reload refused: %s", err);
+	return next;
+}
+
+static void pool_reloaded(void *ctx, const struct sel_set *s, uint64_t packets)
+{
+	log_info("reloaded %s: %zu selectors, after %llu packets", (const char *)ctx, sel_count(s),
+		 (unsigned long long)packets);
+}
+
 struct record_out {
 	FILE *f;
 	unsigned long long lines;
@@ -124,7 +160,7 @@ static void write_record(void *ctx, const char *line, size_t len)
 	ro->lines++;
 }
 
-static int write_stats_file(const struct pipeline *pl, const char *path)
+static int write_stats_file(const struct pipeline *const *pls, size_t n, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	int rc;
@@ -133,7 +169,7 @@ static int write_stats_file(const struct pipeline *pl, const char *path)
 		log_error("%s: cannot write stats", path);
 		return -1;
 	}
-	rc = pl_write_stats(pl, f);
+	rc = pl_write_stats_n(pls, n, f);
 	if (fclose(f) != 0 || rc != 0) {
 		log_error("%s: cannot write stats", path);
 		return -1;
@@ -160,7 +196,7 @@ int cmd_sensor(int argc, char **argv)
 	const char *input = NULL, *iface = NULL, *db = NULL, *domestic = NULL, *keyfile = DEFAULT_KEY_FILE;
 	const char *selfile = NULL, *output = NULL, *statsfile = NULL;
 	int quiet = 0, c, rc = 1, have_key = 0;
-	long workers = 1;
+	long workers = 1;   /* 1: the single-threaded path, no extra thread */
 	char *end;
 	char err[512];
 	struct pseudo key;
@@ -168,6 +204,7 @@ int cmd_sensor(int argc, char **argv)
 	struct sel_set *sel = NULL;
 	struct source *src = NULL;
 	struct pipeline *pl = NULL;
+	struct wk_pool *pool = NULL;
 	struct record_out ro = { NULL, 0, 0 };
 	FILE *summary = stdout;
 
@@ -178,8 +215,8 @@ int cmd_sensor(int argc, char **argv)
 		case 'i': iface = optarg; break;
 		case 'w':
 			workers = strtol(optarg, &end, 10);
-			if (end == optarg || *end || workers < 1 || workers > 1024) {
-				log_error("-w %s: not a number of workers (1..1024)", optarg);
+			if (end == optarg || *end || workers < 1 || workers > WK_MAX_WORKERS) {
+				log_error("-w %s: not a number of workers (1..%d)", optarg, WK_MAX_WORKERS);
 				return 2;
 			}
 			break;
@@ -198,11 +235,6 @@ int cmd_sensor(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (workers > 1) {
-		log_error("-w %ld: multi-worker capture is not built yet (use -w 1)", workers);
-		return 2;
-	}
-
 	if (harden_no_core_dumps() < 0) {
 		log_error("cannot disable core dumps: refusing to read traffic");
 		return 1;
@@ -249,39 +281,70 @@ int cmd_sensor(int argc, char **argv)
 		}
 	}
 
-	if (iface) {
-		if (!(src = source_open_live(iface, err, sizeof(err)))) {
-			log_error("%s", err);
-			goto out;
-		}
-		log_info("%s: capturing", iface);
-	}
-
 	struct pl_config cfg = { .geo = geo, .key = &key, .sel = sel, .emit = write_record,
 				 .emit_ctx = &ro };
-	pl = pl_new(&cfg);
-	if (!pl) {
-		log_error("out of memory");
-		goto out;
-	}
+	const struct pipeline *const *pls;
+	size_t npl;
+	uint64_t packets;
+	const char *why;
 
-	struct reload_ctx rctx = { pl, &sel, selfile };
-	rc = pl_run_source(pl, src, between_frames, &rctx) == 0 ? 0 : 1;
+	if (workers > 1) {
+		struct wk_hooks hooks = { pool_reload, pool_reloaded, (void *)selfile };
+
+		pool = wk_new(&cfg, (unsigned)workers, &hooks);
+		sel = NULL;                  /* the pool's now, also if it failed */
+		if (!pool) {
+			log_error("out of memory");
+			goto out;
+		}
+		if (iface) {
+			if (wk_open_live(pool, iface, err, sizeof(err)) < 0) {
+				log_error("%s", err);
+				goto out;
+			}
+			log_info("%s: capturing with %ld workers", iface, workers);
+			rc = wk_run_live(pool) == 0 ? 0 : 1;
+		} else {
+			rc = wk_run_file(pool, src) == 0 ? 0 : 1;
+		}
+		pls = wk_pipelines(pool, &npl);
+		packets = wk_packets(pool);
+		why = wk_error(pool);
+	} else {
+		if (iface) {
+			if (!(src = source_open_live(iface, err, sizeof(err)))) {
+				log_error("%s", err);
+				goto out;
+			}
+			log_info("%s: capturing", iface);
+		}
+		pl = pl_new(&cfg);
+		if (!pl) {
+			log_error("out of memory");
+			goto out;
+		}
+		struct reload_ctx rctx = { pl, &sel, selfile };
+		rc = pl_run_source(pl, src, between_frames, &rctx) == 0 ? 0 : 1;
+		pls = (const struct pipeline *const *)&pl;
+		npl = 1;
+		packets = pl_stats(pl)->pk.packets;
+		why = source_error(src);
+	}
 	if (rc != 0)
 		log_error("%s: %s (after %llu packets; counts so far below)", iface ? iface : input,
-			  source_error(src), (unsigned long long)pl_stats(pl)->pk.packets);
+			  why, (unsigned long long)packets);
 	else if (source_stop_flag)
-		log_info("stopped by signal after %llu packets", (unsigned long long)pl_stats(pl)->pk.packets);
+		log_info("stopped by signal after %llu packets", (unsigned long long)packets);
 	if (ro.f && (fflush(ro.f) != 0 || ro.failed)) {
 		log_error("%s: writing records failed", output);
 		rc = 1;
 	}
-	if (statsfile && write_stats_file(pl, statsfile) < 0)
+	if (statsfile && write_stats_file(pls, npl, statsfile) < 0)
 		rc = 1;
 	if (!quiet || rc != 0) {
-		fprintf(summary, "sakimori sensor: %s%s%s\n", iface ? iface : input, sel ? " with selectors " : "",
-			sel ? selfile : "");
-		pl_print_summary(pl, summary);
+		fprintf(summary, "sakimori sensor: %s%s%s\n", iface ? iface : input,
+			selfile ? " with selectors " : "", selfile ? selfile : "");
+		pl_print_summary_n(pls, npl, summary);
 		if (output)
 			fprintf(summary, "\nrecords: %llu lines to %s\n", ro.lines,
 				strcmp(output, "-") ? output : "standard output");
@@ -290,6 +353,7 @@ out:
 	if (ro.f && ro.f != stdout)
 		fclose(ro.f);
 	pl_free(pl);
+	wk_free(pool);       /* live: its rings are closed already */
 	source_close(src);   /* live: logs the kernel's drop count */
 	geo_close(geo);
 	sel_set_free(sel);

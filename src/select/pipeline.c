@@ -333,6 +333,107 @@ int pl_run_source(struct pipeline *pl, struct source *src, pl_between_cb between
 	return s == SRC_ERROR && !source_stop_flag ? -1 : 0;
 }
 
+const struct sel_set *pl_sel(const struct pipeline *pl)
+{
+	return pl->flows ? pl->cfg.sel : NULL;
+}
+
+/* Add the uint64_t members of one struct to another's (every member of struct meta_counts is
+ * a uint64_t: counters, and two gauges whose sum over workers is the total held). */
+static void add_u64s(void *dst, const void *src, size_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	for (size_t off = 0; off + sizeof(uint64_t) <= len; off += sizeof(uint64_t)) {
+		uint64_t a, b;
+		memcpy(&a, d + off, sizeof(a));
+		memcpy(&b, s + off, sizeof(b));
+		a += b;
+		memcpy(d + off, &a, sizeof(a));
+	}
+}
+
+_Static_assert(sizeof(struct meta_counts) % sizeof(uint64_t) == 0, "meta_counts: uint64_t members only");
+
+void pl_stats_add(struct pl_stats *sum, const struct pl_stats *s)
+{
+	sum->pk.packets += s->pk.packets;
+	sum->pk.bytes += s->pk.bytes;
+	sum->pk.decoded += s->pk.decoded;
+	for (int i = 0; i < PKT_ERR__COUNT; i++)
+		sum->pk.err[i] += s->pk.err[i];
+	for (int d = 0; d < DIR__COUNT; d++) {
+		sum->dir_packets[d] += s->dir_packets[d];
+		sum->dir_bytes[d] += s->dir_bytes[d];
+		sum->dir_selected[d] += s->dir_selected[d];
+	}
+	sum->eligible += s->eligible;
+	sum->selected += s->selected;
+	sum->discarded += s->discarded;
+	sum->selected_bytes += s->selected_bytes;
+	add_u64s(&sum->meta, &s->meta, sizeof(sum->meta));
+	sum->tls_with_sni += s->tls_with_sni;
+	sum->http_with_ua += s->http_with_ua;
+	if (s->ts_first_us && (!sum->ts_first_us || s->ts_first_us < sum->ts_first_us))
+		sum->ts_first_us = s->ts_first_us;
+	if (s->ts_last_us > sum->ts_last_us)
+		sum->ts_last_us = s->ts_last_us;
+}
+
+/* What the summary and the stats show, summed over the pipelines of the workers. */
+struct pl_total {
+	struct pl_stats st;
+	size_t workers;
+	const struct sel_set *sel;         /* NULL: survey mode */
+	struct flow_counts fc;             /* flow totals, reloads included */
+	uint64_t *sel_packets, *sel_flows; /* sel_count(sel) entries; NULL if out of memory */
+	unsigned long reloads;
+};
+
+static void total_free(struct pl_total *t)
+{
+	free(t->sel_packets);
+	free(t->sel_flows);
+}
+
+static void total_of(struct pl_total *t, const struct pipeline *const *pls, size_t n)
+{
+	size_t ns;
+
+	memset(t, 0, sizeof(*t));
+	t->workers = n;
+	t->sel = n && pls[0]->flows ? pls[0]->cfg.sel : NULL;
+	ns = t->sel ? sel_count(t->sel) : 0;
+	if (ns) {
+		t->sel_packets = calloc(ns, sizeof(uint64_t));
+		t->sel_flows = calloc(ns, sizeof(uint64_t));
+		if (!t->sel_packets || !t->sel_flows) {
+			total_free(t);
+			t->sel_packets = t->sel_flows = NULL;
+		}
+	}
+	for (size_t w = 0; w < n; w++) {
+		const struct pipeline *pl = pls[w];
+
+		pl_stats_add(&t->st, &pl->st);
+		if (pl->reloads > t->reloads)
+			t->reloads = pl->reloads;
+		if (!t->sel || !pl->flows)
+			continue;
+		struct flow_counts fc = total_counts(pl);
+		counts_add(&t->fc, &fc);
+		if (pl->cfg.sel != t->sel || !t->sel_packets)
+			continue;      /* a worker still on another set (reload refused: out of memory) */
+		const uint64_t *sp = flow_selector_packets(pl->flows);
+		const uint64_t *sf = flow_selector_flows(pl->flows);
+		for (size_t i = 0; i < ns; i++) {
+			t->sel_packets[i] += sp[i];
+			t->sel_flows[i] += sf[i];
+		}
+	}
+}
+
 static const enum direction dir_order[] = { DIR_FF, DIR_FD, DIR_DF, DIR_DD, DIR_UNKNOWN };
 
 static const char *channel_str(enum sel_channel c)
@@ -341,21 +442,30 @@ static const char *channel_str(enum sel_channel c)
 }
 
 /* Was selector i's approval valid at some time within the input? */
-static bool active_during(const struct pipeline *pl, size_t i)
+static bool active_during(const struct pl_total *t, size_t i)
 {
-	const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
-	return pl->st.pk.packets && a->from_us <= pl->st.ts_last_us && pl->st.ts_first_us < a->until_us;
+	const struct sel_approval *a = sel_approval_of(t->sel, i);
+	return t->st.pk.packets && a->from_us <= t->st.ts_last_us && t->st.ts_first_us < a->until_us;
 }
 
 void pl_print_summary(const struct pipeline *pl, FILE *out)
 {
+	pl_print_summary_n(&pl, 1, out);
+}
+
+void pl_print_summary_n(const struct pipeline *const *pls, size_t n, FILE *out)
+{
 	static const char *const jp[] = { [DIR_FF] = "外外", [DIR_FD] = "外内", [DIR_DF] = "内外",
 					  [DIR_DD] = "内内", [DIR_UNKNOWN] = "不明" };
-	const struct pl_stats *st = &pl->st;
+	struct pl_total tot;
+	const struct pl_stats *st = &tot.st;
 	uint64_t errs = 0;
 
+	total_of(&tot, pls, n);
 	for (int i = 1; i < PKT_ERR__COUNT; i++)
 		errs += st->pk.err[i];
+	if (n > 1)
+		fprintf(out, "workers             %12zu   (figures summed)\n", n);
 	fprintf(out, "packets read        %12llu   (%llu bytes)\n",
 		(unsigned long long)st->pk.packets, (unsigned long long)st->pk.bytes);
 	fprintf(out, "decoded             %12llu\n", (unsigned long long)st->pk.decoded);
@@ -370,22 +480,20 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 	fprintf(out, "%s\n", errs ? ")" : "");
 
 	fprintf(out, "\nby direction                     packets          bytes%s\n",
-		pl->flows ? "     selected    discarded" : "");
+		tot.sel ? "     selected    discarded" : "");
 	for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++) {
 		enum direction d = dir_order[i];
 		fprintf(out, "  %-18s %s %12llu %14llu", direction_name(d), jp[d],
 			(unsigned long long)st->dir_packets[d], (unsigned long long)st->dir_bytes[d]);
-		if (pl->flows)
+		if (tot.sel)
 			fprintf(out, " %12llu %12llu", (unsigned long long)st->dir_selected[d],
 				(unsigned long long)(st->dir_packets[d] - st->dir_selected[d]));
 		fputc('\n', out);
 	}
 
-	if (pl->flows) {
-		const struct flow_counts tot = total_counts(pl), *fc = &tot;
-		const uint64_t *sp = flow_selector_packets(pl->flows);
-		const uint64_t *sf = flow_selector_flows(pl->flows);
-		size_t ns = sel_count(pl->cfg.sel);
+	if (tot.sel) {
+		const struct flow_counts *fc = &tot.fc;
+		size_t ns = sel_count(tot.sel);
 
 		fprintf(out, "\nselection (自動選別)\n");
 		fprintf(out, "  eligible packets    %10llu   (direction fits a channel, approval valid)\n",
@@ -396,22 +504,22 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 			(unsigned long long)st->discarded);
 		fprintf(out, "  selected flows      %10llu   (records written %llu)\n",
 			(unsigned long long)fc->created, (unsigned long long)fc->emitted);
-		if (pl->reloads)
+		if (tot.reloads)
 			fprintf(out, "  selector set reloaded %lu times: per-selector figures are of the current set since then\n",
-				pl->reloads);
+				tot.reloads);
 		fprintf(out, "\n  %-20s %-16s %-10s %-7s %10s %8s\n", "selector", "approval", "channel",
 			"active", "packets", "flows");
-		for (size_t i = 0; i < ns; i++) {
-			const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
-			fprintf(out, "  %-20s %-16s %-10s %-7s %10llu %8llu\n", sel_id(pl->cfg.sel, i),
-				a->id, channel_str(a->channel), active_during(pl, i) ? "yes" : "no",
-				(unsigned long long)sp[i], (unsigned long long)sf[i]);
+		for (size_t i = 0; i < ns && tot.sel_packets; i++) {
+			const struct sel_approval *a = sel_approval_of(tot.sel, i);
+			fprintf(out, "  %-20s %-16s %-10s %-7s %10llu %8llu\n", sel_id(tot.sel, i),
+				a->id, channel_str(a->channel), active_during(&tot, i) ? "yes" : "no",
+				(unsigned long long)tot.sel_packets[i], (unsigned long long)tot.sel_flows[i]);
 		}
 	}
 
 	const struct meta_counts *m = &st->meta;
 	fprintf(out, "\nmechanical information found (機械的情報)%s\n",
-		pl->flows ? ", in eligible traffic" : "");
+		tot.sel ? ", in eligible traffic" : "");
 	fprintf(out, "  dns messages        %10llu   (%llu malformed)\n",
 		(unsigned long long)m->dns, (unsigned long long)m->dns_err);
 	fprintf(out, "  tls client hellos   %10llu   (%llu with SNI, %llu malformed)\n",
@@ -427,17 +535,31 @@ void pl_print_summary(const struct pipeline *pl, FILE *out)
 		(unsigned long long)m->streams_timed_out, (unsigned long long)m->out_of_order);
 	fprintf(out, "  handshake buffers   %10llu   refused at the memory cap, %llu flights over the per-stream cap\n",
 		(unsigned long long)m->buffer_refused, (unsigned long long)m->overflow);
+	total_free(&tot);
 }
 
 #define JU(v) json_integer((json_int_t)(v))
 
 int pl_write_stats(const struct pipeline *pl, FILE *out)
 {
-	const struct pl_stats *st = &pl->st;
+	return pl_write_stats_n(&pl, 1, out);
+}
+
+int pl_write_stats_n(const struct pipeline *const *pls, size_t n, FILE *out)
+{
+	struct pl_total tot;
+	const struct pl_stats *st = &tot.st;
 	json_t *root = json_object(), *errs = json_object(), *dirs = json_object();
 	char t1[FLOW_TIME_LEN], t2[FLOW_TIME_LEN];
-	int rc;
+	int rc = -1;
 
+	total_of(&tot, pls, n);
+	if (!root || !errs || !dirs || (tot.sel && sel_count(tot.sel) && !tot.sel_packets)) {
+		json_decref(errs);
+		json_decref(dirs);
+		goto out;
+	}
+	json_object_set_new(root, "workers", JU(n));
 	json_object_set_new(root, "ts_first", json_string(flow_format_time(st->ts_first_us, t1)));
 	json_object_set_new(root, "ts_last", json_string(flow_format_time(st->ts_last_us, t2)));
 	json_object_set_new(root, "packets_read", JU(st->pk.packets));
@@ -449,7 +571,7 @@ int pl_write_stats(const struct pipeline *pl, FILE *out)
 	for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++)
 		json_object_set_new(dirs, direction_name(dir_order[i]), JU(st->dir_packets[dir_order[i]]));
 	json_object_set_new(root, "packets_by_direction", dirs);
-	if (pl->flows) {
+	if (tot.sel) {
 		json_t *sd = json_object();
 		for (size_t i = 0; i < sizeof(dir_order) / sizeof(dir_order[0]); i++)
 			json_object_set_new(sd, direction_name(dir_order[i]),
@@ -457,10 +579,8 @@ int pl_write_stats(const struct pipeline *pl, FILE *out)
 		json_object_set_new(root, "selected_by_direction", sd);
 	}
 
-	if (pl->flows) {
-		const struct flow_counts tot = total_counts(pl), *fc = &tot;
-		const uint64_t *sp = flow_selector_packets(pl->flows);
-		const uint64_t *sf = flow_selector_flows(pl->flows);
+	if (tot.sel) {
+		const struct flow_counts *fc = &tot.fc;
 		json_t *sels = json_array();
 
 		json_object_set_new(root, "eligible_packets", JU(st->eligible));
@@ -469,23 +589,25 @@ int pl_write_stats(const struct pipeline *pl, FILE *out)
 		json_object_set_new(root, "discarded_packets", JU(st->discarded));
 		json_object_set_new(root, "selected_flows", JU(fc->created));
 		json_object_set_new(root, "records", JU(fc->emitted));
-		if (pl->reloads)   /* per-selector figures below: current set, since the last one */
-			json_object_set_new(root, "reloads", JU(pl->reloads));
-		for (size_t i = 0; i < sel_count(pl->cfg.sel); i++) {
-			const struct sel_approval *a = sel_approval_of(pl->cfg.sel, i);
+		if (tot.reloads)   /* per-selector figures below: current set, since the last one */
+			json_object_set_new(root, "reloads", JU(tot.reloads));
+		for (size_t i = 0; i < sel_count(tot.sel); i++) {
+			const struct sel_approval *a = sel_approval_of(tot.sel, i);
 			json_t *o = json_object();
-			json_object_set_new(o, "id", json_string(sel_id(pl->cfg.sel, i)));
+			json_object_set_new(o, "id", json_string(sel_id(tot.sel, i)));
 			json_object_set_new(o, "approval", json_string(a->id));
 			json_object_set_new(o, "channel", json_string(channel_str(a->channel)));
-			json_object_set_new(o, "active", json_boolean(active_during(pl, i)));
-			json_object_set_new(o, "packets", JU(sp[i]));
-			json_object_set_new(o, "flows", JU(sf[i]));
+			json_object_set_new(o, "active", json_boolean(active_during(&tot, i)));
+			json_object_set_new(o, "packets", JU(tot.sel_packets[i]));
+			json_object_set_new(o, "flows", JU(tot.sel_flows[i]));
 			json_array_append_new(sels, o);
 		}
 		json_object_set_new(root, "selectors", sels);
 	}
 	rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
+out:
 	json_decref(root);
+	total_free(&tot);
 	return rc;
 }

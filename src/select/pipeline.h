@@ -86,9 +86,20 @@ int pl_reload(struct pipeline *pl, const struct sel_set *next);
 /* Number of reloads done. */
 unsigned long pl_reloads(const struct pipeline *pl);
 
+/* The selector set in force (NULL in survey mode). */
+const struct sel_set *pl_sel(const struct pipeline *pl);
+
+/* Add s to sum: counters are summed, ts_first/ts_last widened (workers, src/select/workers.h). */
+void pl_stats_add(struct pl_stats *sum, const struct pl_stats *s);
+
 /* The human summary: per direction, selection, per selector, per protocol, decode errors. */
 void pl_print_summary(const struct pipeline *pl, FILE *out);
 /* The statistics the commission inspects, as one JSON document. Returns 0 or -1. */
 int pl_write_stats(const struct pipeline *pl, FILE *out);
+/* The same over the pipelines of n workers, summed ("workers": n in the JSON). Per-selector
+ * figures are summed over the pipelines whose set is that of pls[0]; reloads is the largest
+ * count of any. pl_print_summary(pl) is pl_print_summary_n(&pl, 1). */
+void pl_print_summary_n(const struct pipeline *const *pls, size_t n, FILE *out);
+int pl_write_stats_n(const struct pipeline *const *pls, size_t n, FILE *out);
 
 #endif

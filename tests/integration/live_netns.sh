@@ -8,6 +8,9 @@
 #      happens mid-capture, no flow selected in the file run is missing from the live
 #      records, and the new selector selects; then SIGHUP with a broken file: "reload
 #      refused: FILE:LINE: reason", and the set in force (the changed one) stays;
+#   3. and 4. the same two with two workers (-w 2: two rings in one PACKET_FANOUT group):
+#      the same packets read and the same set of selected flows as the file, stats summed
+#      ("workers": 2), the reload taken up by both workers;
 #   and, without root, a file run (from a pipe) stopped by SIGTERM exits 0 with its flows
 #   flushed and its stats written.
 # The kernel reassembles IPv4 fragments for PACKET_FANOUT_FLAG_DEFRAG, so a live sensor sees
@@ -97,9 +100,9 @@ flows() {
 # A number from a stats file: key
 stat() { tr -d ' \n' <"$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
 
-# start_live DIR SELFILE: the live sensor in the background, ready to capture
+# start_live DIR SELFILE [WORKERS]: the live sensor in the background, ready to capture
 start_live() {
-	$NX "$S" sensor -i veth-b -s "$1/$2" -o "$1/live.jsonl" --stats "$1/live.json" $KEY \
+	$NX "$S" sensor -i veth-b -w "${3:-1}" -s "$1/$2" -o "$1/live.jsonl" --stats "$1/live.json" $KEY \
 		>"$1/out.txt" 2>"$1/err.txt" &
 	LIVE=$!
 	PIDS="$PIDS $LIVE"
@@ -121,6 +124,8 @@ stop_live() {
 	grep -q 'stopped by signal' "$1/err.txt" || fail "no 'stopped by signal' line"
 	grep -q 'kernel dropped 0 packets' "$1/err.txt" ||
 		fail "kernel drops: $(grep 'kernel dropped' "$1/err.txt")"
+	grep 'kernel dropped' "$1/err.txt" | grep -v -q 'kernel dropped 0 packets' &&
+		fail "kernel drops: $(grep 'kernel dropped' "$1/err.txt" | paste -s -d' ' -)"
 	[ -s "$1/live.json" ] || fail "no stats written on SIGTERM"
 }
 
@@ -132,53 +137,65 @@ nfile=$(stat file.json packets_read)
 [ "$nfile" -gt 19000 ] || fail "file run read $nfile packets"
 [ "$(wc -l <file.flows)" -gt 100 ] || fail "file run selected only $(wc -l <file.flows) flows"
 
-# --- run 1: live equals file -------------------------------------------------------------
-mkdir r1
-cp sel1.sel r1/sel.sel
-start_live r1 sel.sel
-$NX tcpreplay -q -i veth-a --pps=20000 cap.pcap >r1/replay.txt 2>&1 || fail "tcpreplay: $(cat r1/replay.txt)"
-stop_live r1
-nlive=$(stat r1/live.json packets_read)
-[ "$nlive" = "$nfile" ] || fail "run 1: live read $nlive packets, the file $nfile"
-flows r1/live.jsonl >r1/live.flows
-if ! cmp -s file.flows r1/live.flows; then
-	diff file.flows r1/live.flows | head -n 5
-	fail "run 1: live and file select different flows ($(wc -l <r1/live.flows) vs $(wc -l <file.flows))"
-fi
-[ "$(stat r1/live.json records)" = "$(stat file.json records)" ] ||
-	fail "run 1: records $(stat r1/live.json records) live, $(stat file.json records) file"
+# --- run 1: live equals file (DIR WORKERS) ---------------------------------------------------
+live_equals_file() {
+	d=$1
+	mkdir "$d"
+	cp sel1.sel "$d/sel.sel"
+	start_live "$d" sel.sel "$2"
+	$NX tcpreplay -q -i veth-a --pps=20000 cap.pcap >"$d/replay.txt" 2>&1 || fail "tcpreplay: $(cat "$d/replay.txt")"
+	stop_live "$d"
+	nlive=$(stat "$d/live.json" packets_read)
+	[ "$nlive" = "$nfile" ] || fail "$d (-w $2): live read $nlive packets, the file $nfile"
+	[ "$(stat "$d/live.json" workers)" = "$2" ] || fail "$d: stats workers $(stat "$d/live.json" workers), want $2"
+	flows "$d/live.jsonl" >"$d/live.flows"
+	if ! cmp -s file.flows "$d/live.flows"; then
+		diff file.flows "$d/live.flows" | head -n 5
+		fail "$d (-w $2): live and file select different flows ($(wc -l <"$d/live.flows") vs $(wc -l <file.flows))"
+	fi
+	[ "$(stat "$d/live.json" records)" = "$(stat file.json records)" ] ||
+		fail "$d (-w $2): records $(stat "$d/live.json" records) live, $(stat file.json records) file"
+}
 
-# --- run 2: reload during the replay ----------------------------------------------------
-mkdir r2
-cp sel1.sel r2/sel.sel
-start_live r2 sel.sel
-$NX tcpreplay -q -i veth-a --pps=10000 cap.pcap >r2/replay.txt 2>&1 &
-REPLAY=$!
-PIDS="$PIDS $REPLAY"
-sleep 0.6
-cp sel2.sel r2/sel.sel
-kill -HUP "$LIVE" || fail "SIGHUP"
-sleep 0.4
-printf '%s\nselect broken approval=NOPE port=tcp/22\n' "$SEL2" >r2/sel.sel
-kill -HUP "$LIVE" || fail "second SIGHUP"
-wait "$REPLAY" || fail "tcpreplay: $(cat r2/replay.txt)"
-stop_live r2
+# --- run 2: reload during the replay (DIR WORKERS) ---------------------------------------------
+reload_during_replay() {
+	d=$1
+	mkdir "$d"
+	cp sel1.sel "$d/sel.sel"
+	start_live "$d" sel.sel "$2"
+	$NX tcpreplay -q -i veth-a --pps=10000 cap.pcap >"$d/replay.txt" 2>&1 &
+	REPLAY=$!
+	PIDS="$PIDS $REPLAY"
+	sleep 0.6
+	cp sel2.sel "$d/sel.sel"
+	kill -HUP "$LIVE" || fail "SIGHUP"
+	sleep 0.4
+	printf '%s\nselect broken approval=NOPE port=tcp/22\n' "$SEL2" >"$d/sel.sel"
+	kill -HUP "$LIVE" || fail "second SIGHUP"
+	wait "$REPLAY" || fail "tcpreplay: $(cat "$d/replay.txt")"
+	stop_live "$d"
 
-at=$(sed -n 's/.*reloaded .*sel.sel: 6 selectors, after \([0-9]*\) packets.*/\1/p' r2/err.txt)
-[ -n "$at" ] || fail "run 2: no reload logged: $(cat r2/err.txt)"
-[ "$at" -gt 0 ] && [ "$at" -lt "$nfile" ] || fail "run 2: reload not during the replay (after $at packets)"
-grep -q 'reload refused: .*sel.sel:9: ' r2/err.txt || fail "run 2: broken file not refused: $(cat r2/err.txt)"
-[ "$(stat r2/live.json reloads)" = 1 ] || fail "run 2: reloads $(stat r2/live.json reloads), want 1"
-# the set in force at the end is the changed one: the broken file did not replace it
-tr -d ' \n' <r2/live.json | grep -q '"id":"a-smtp"' || fail "run 2: the reloaded set is not in force"
-tr -d ' \n' <r2/live.json | grep -q '"id":"broken"' && fail "run 2: the broken set was taken"
-[ "$(stat r2/live.json packets_read)" = "$nfile" ] || fail "run 2: live read $(stat r2/live.json packets_read) packets"
+	at=$(sed -n 's/.*reloaded .*sel.sel: 6 selectors, after \([0-9]*\) packets.*/\1/p' "$d/err.txt")
+	[ -n "$at" ] || fail "$d: no reload logged: $(cat "$d/err.txt")"
+	[ "$at" -gt 0 ] && [ "$at" -lt "$nfile" ] || fail "$d: reload not during the replay (after $at packets)"
+	grep -q 'reload refused: .*sel.sel:9: ' "$d/err.txt" || fail "$d: broken file not refused: $(cat "$d/err.txt")"
+	[ "$(stat "$d/live.json" reloads)" = 1 ] || fail "$d: reloads $(stat "$d/live.json" reloads), want 1"
+	# the set in force at the end is the changed one: the broken file did not replace it
+	tr -d ' \n' <"$d/live.json" | grep -q '"id":"a-smtp"' || fail "$d: the reloaded set is not in force"
+	tr -d ' \n' <"$d/live.json" | grep -q '"id":"broken"' && fail "$d: the broken set was taken"
+	[ "$(stat "$d/live.json" packets_read)" = "$nfile" ] || fail "$d: live read $(stat "$d/live.json" packets_read) packets"
 
-# no flow selected from the file is missing from the live records (by 5-tuple)
-flows r2/live.jsonl >r2/live.flows
-cut -d' ' -f1-5 file.flows | sort -u >file.tuples
-cut -d' ' -f1-5 r2/live.flows | sort -u >r2/live.tuples
-missing=$(comm -23 file.tuples r2/live.tuples | wc -l)
-[ "$missing" -eq 0 ] || fail "run 2: $missing selected flows lost across the reload: $(comm -23 file.tuples r2/live.tuples | head -n 1)"
-grep -q '"selectors":\["a-smtp"\]' r2/live.jsonl || fail "run 2: the new selector selected nothing"
+	# no flow selected from the file is missing from the live records (by 5-tuple)
+	flows "$d/live.jsonl" >"$d/live.flows"
+	cut -d' ' -f1-5 file.flows | sort -u >file.tuples
+	cut -d' ' -f1-5 "$d/live.flows" | sort -u >"$d/live.tuples"
+	missing=$(comm -23 file.tuples "$d/live.tuples" | wc -l)
+	[ "$missing" -eq 0 ] || fail "$d: $missing selected flows lost across the reload: $(comm -23 file.tuples "$d/live.tuples" | head -n 1)"
+	grep -q '"selectors":\["a-smtp"\]' "$d/live.jsonl" || fail "$d: the new selector selected nothing"
+}
+
+live_equals_file r1 1
+reload_during_replay r2 1
+live_equals_file r3 2
+reload_during_replay r4 2
 exit 0

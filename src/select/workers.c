@@ -1,0 +1,618 @@
+/*
+ * workers.c — N pipelines on N threads: the reader, the rings, the emitter, reloads.
+ *
+ * NOTES ON THE DESIGN
+ *
+ * File input (-r FILE -w N):
+ *
+ *   reader (calling thread)                       worker k (thread)
+ *   source_next ─▶ pkt_decode ─▶ pair hash ─▶ k   ┌──────────── ring k ────────────┐
+ *     copy into batch k's slab, wipe the     ───▶ │ slot slot slot slot (WK_SLOTS) │ ───▶ pl_frame,
+ *     source's copy; a full batch is published    └────────────────────────────────┘      wipe the
+ *                                                                                          slab copy
+ * The reader decodes each frame only to find its endpoint pair; the decoder's keyed pair hash
+ * (the one the flow table and the stream table use: ports only when the L4 header was
+ * decoded) is symmetric: every packet that could belong to one selected flow or one TCP
+ * stream reaches one worker, so the records and the summed counts equal those of one worker
+ * (as long as no table overflows: limits are per worker). Frames that do not decode go to
+ * worker 0. A ring is a fixed array of WK_SLOTS batches (each up to WK_BATCH frames in a
+ * WK_SLAB-byte slab); its head and tail move under a mutex once per batch, never per packet:
+ * the producer blocks when all slots are full, the consumer when none is.
+ *
+ * Rule 1 (DESIGN.md): each copy of a frame's bytes is wiped exactly once: the source's copy by
+ * the reader right after copying it, the slab copy by the worker right after pl_frame. A slot
+ * whose used length is not zero still holds bytes; wk_free wipes such slots (only after a
+ * failed start). Slabs are mapped MADV_DONTDUMP.
+ *
+ * Live input (-i IFACE -w N): each worker owns one AF_PACKET ring of the fanout group and runs
+ * pl_run_source on it; no copy, no reader.
+ *
+ * Reload (SIGHUP): the hook builds the new set aside (sel_load) in the reader or the calling
+ * thread. File: every partial batch is published first (under the old set), then the
+ * generation goes up and each worker gets a batch, empty if need be, tagged with the new set;
+ * a worker swaps (pl_reload, in its own thread) before the first frame of such a batch. So the
+ * reload falls at the same frame of the input for every worker, as with one worker. Live: the
+ * set and its generation are published through atomics, which each worker compares between
+ * frames. Either way the old set is freed once every worker has acknowledged the new
+ * generation, and no other reload starts before that. A worker whose pl_reload fails (out of
+ * memory) keeps the old set and tries again at its next boundary.
+ *
+ * Output: the pipelines' emit callback is wrapped so that each record line is written whole
+ * under one mutex (emission is per flow, not per packet).
+ */
+#include "select/workers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "common/log.h"
+#include "packet/decode.h"
+
+#define WK_SLOTS 4u                /* batches in flight per worker */
+#define WK_BATCH 512u              /* frames per batch at most */
+#define WK_SLAB (512u << 10)       /* slab bytes per batch: more than libpcap's largest frame */
+#define WK_ALIGN 8u
+#define WK_POLL_NS 50000000L       /* live: the calling thread looks for reloads every 50 ms */
+
+struct wk_desc {
+	uint64_t ts_us;
+	uint32_t caplen, wirelen, off;
+};
+
+struct wk_slot {
+	uint32_t nframes;
+	uint32_t used;                 /* slab bytes not yet wiped */
+	bool end;                      /* the last batch: input ended */
+	uint64_t gen;                  /* the set this batch runs under ... */
+	const struct sel_set *sel;     /* ... and its generation */
+	uint8_t *slab;
+	struct wk_desc desc[WK_BATCH];
+};
+
+/* Single producer (the reader), single consumer (one worker). head and tail under mu. */
+struct wk_ring {
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull;
+	unsigned head, tail;           /* slots [head, tail) are published, not yet consumed */
+	struct wk_slot slot[WK_SLOTS];
+	uint8_t *map;
+	size_t map_len;
+};
+
+struct wk_worker {
+	struct wk_pool *pool;
+	unsigned idx;
+	struct pipeline *pl;
+	pthread_t thr;
+	bool started;
+	struct wk_ring ring;           /* file mode */
+	struct wk_slot *fill;          /* reader's side: the batch being filled, or NULL */
+	struct source *src;            /* live mode */
+	uint64_t gen;                  /* generation of the set the pipeline runs (worker's own) */
+	bool swap_failed;
+	atomic_uint_fast64_t acked;    /* gen, published for the reader / calling thread */
+	atomic_uint_fast64_t swap_packets; /* packets read before the last swap */
+	atomic_int done;
+	int failed;                    /* live: the ring broke; error says why (read after join) */
+	char error[256];
+};
+
+struct wk_pool {
+	unsigned n;
+	struct wk_worker **w;
+	const struct pipeline **pls;   /* w[i]->pl, for the summary */
+	struct pl_config cfg;          /* as given (emit, ctx: the caller's) */
+	pthread_mutex_t out_mu;
+	struct wk_hooks hooks;
+	struct sel_set *cur;           /* in force (or being taken up); owned */
+	struct sel_set *old;           /* retired, freed once every worker has swapped */
+	uint64_t gen;                  /* of cur */
+	atomic_uint_fast64_t live_gen; /* live: published generation ... */
+	_Atomic(const struct sel_set *) live_sel;   /* ... and its set */
+	int linktype;                  /* file: of the source */
+	char error[256];
+};
+
+/* --- output -------------------------------------------------------------------------------- */
+
+static void pool_emit(void *ctx, const char *line, size_t len)
+{
+	struct wk_pool *wp = ctx;
+
+	pthread_mutex_lock(&wp->out_mu);
+	wp->cfg.emit(wp->cfg.emit_ctx, line, len);
+	pthread_mutex_unlock(&wp->out_mu);
+}
+
+/* --- rings --------------------------------------------------------------------------------- */
+
+static int ring_init(struct wk_ring *r)
+{
+	r->map_len = (size_t)WK_SLAB * WK_SLOTS;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return -1;
+	}
+	madvise(r->map, r->map_len, MADV_DONTDUMP);   /* never in a core file (rule 1) */
+	for (unsigned i = 0; i < WK_SLOTS; i++)
+		r->slot[i].slab = r->map + (size_t)i * WK_SLAB;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->nonempty, NULL);
+	pthread_cond_init(&r->nonfull, NULL);
+	return 0;
+}
+
+static void ring_destroy(struct wk_ring *r)
+{
+	if (!r->map)
+		return;
+	for (unsigned i = 0; i < WK_SLOTS; i++)
+		if (r->slot[i].used)      /* only after a failed start: frames never processed */
+			sodium_memzero(r->slot[i].slab, r->slot[i].used);
+	munmap(r->map, r->map_len);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->nonempty);
+	pthread_cond_destroy(&r->nonfull);
+}
+
+/* Producer: the next free slot, tagged with the pool's current set (blocks while full). */
+static struct wk_slot *ring_acquire(struct wk_worker *w)
+{
+	struct wk_ring *r = &w->ring;
+	struct wk_slot *s;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->tail - r->head == WK_SLOTS)
+		pthread_cond_wait(&r->nonfull, &r->mu);
+	s = &r->slot[r->tail % WK_SLOTS];
+	pthread_mutex_unlock(&r->mu);
+	s->nframes = 0;
+	s->used = 0;
+	s->end = false;
+	s->gen = w->pool->gen;
+	s->sel = w->pool->cur;
+	return s;
+}
+
+static void ring_publish(struct wk_worker *w)
+{
+	struct wk_ring *r = &w->ring;
+
+	pthread_mutex_lock(&r->mu);
+	r->tail++;
+	pthread_cond_signal(&r->nonempty);
+	pthread_mutex_unlock(&r->mu);
+	w->fill = NULL;
+}
+
+/* Consumer: the oldest published slot (blocks while none). */
+static struct wk_slot *ring_take(struct wk_ring *r)
+{
+	struct wk_slot *s;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->head == r->tail)
+		pthread_cond_wait(&r->nonempty, &r->mu);
+	s = &r->slot[r->head % WK_SLOTS];
+	pthread_mutex_unlock(&r->mu);
+	return s;
+}
+
+static void ring_release(struct wk_ring *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->head++;
+	pthread_cond_signal(&r->nonfull);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* --- workers ------------------------------------------------------------------------------- */
+
+/* Take up set s of generation gen at a packet boundary (in the worker's own thread). */
+static void worker_swap(struct wk_worker *w, uint64_t gen, const struct sel_set *s)
+{
+	if (w->gen == gen)
+		return;
+	if (pl_reload(w->pl, s) < 0) {
+		if (!w->swap_failed)   /* tried again at the next boundary */
+			log_error("worker %u: reload: out of memory; the old set stays until it can", w->idx);
+		w->swap_failed = true;
+		return;
+	}
+	w->swap_failed = false;
+	w->gen = gen;
+	atomic_store_explicit(&w->swap_packets, pl_stats(w->pl)->pk.packets, memory_order_relaxed);
+	atomic_store_explicit(&w->acked, gen, memory_order_release);
+}
+
+static void *file_worker(void *arg)
+{
+	struct wk_worker *w = arg;
+	struct wk_ring *r = &w->ring;
+	const int linktype = w->pool->linktype;
+	bool end = false;
+
+	while (!end) {
+		struct wk_slot *s = ring_take(r);
+
+		if (s->gen != w->gen)
+			worker_swap(w, s->gen, s->sel);
+		for (uint32_t i = 0; i < s->nframes; i++) {
+			const struct wk_desc *d = &s->desc[i];
+			struct frame f = { .ts_us = d->ts_us, .caplen = d->caplen, .wirelen = d->wirelen,
+					   .data = s->slab + d->off };
+			pl_frame(w->pl, linktype, &f);
+			memset(s->slab + d->off, 0, d->caplen);   /* the slab copy, once (rule 1) */
+		}
+		s->used = 0;
+		end = s->end;
+		ring_release(r);
+	}
+	pl_finish(w->pl);
+	atomic_store_explicit(&w->done, 1, memory_order_release);
+	return NULL;
+}
+
+/* Live: between frames (and once before the end), take up a published reload. */
+static void live_between(void *ctx)
+{
+	struct wk_worker *w = ctx;
+	struct wk_pool *wp = w->pool;
+	uint64_t gen = atomic_load_explicit(&wp->live_gen, memory_order_acquire);
+
+	if (gen != w->gen)
+		worker_swap(w, gen, atomic_load_explicit(&wp->live_sel, memory_order_relaxed));
+}
+
+static void *live_worker(void *arg)
+{
+	struct wk_worker *w = arg;
+
+	if (pl_run_source(w->pl, w->src, live_between, w) < 0) {
+		snprintf(w->error, sizeof(w->error), "%s", source_error(w->src));
+		w->failed = 1;
+	}
+	atomic_store_explicit(&w->done, 1, memory_order_release);
+	return NULL;
+}
+
+/* Start every worker with the stop and reload signals blocked, so that they reach the reader
+ * or the calling thread (whose blocking read or sleep they interrupt). */
+static int start_workers(struct wk_pool *wp, void *(*fn)(void *))
+{
+	sigset_t block, old;
+	int rc = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (unsigned i = 0; i < wp->n; i++) {
+		int e = pthread_create(&wp->w[i]->thr, NULL, fn, wp->w[i]);
+		if (e) {
+			snprintf(wp->error, sizeof(wp->error), "cannot start worker %u: %s", i, strerror(e));
+			rc = -1;
+			break;
+		}
+		wp->w[i]->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void join_workers(struct wk_pool *wp)
+{
+	for (unsigned i = 0; i < wp->n; i++)
+		if (wp->w[i]->started) {
+			pthread_join(wp->w[i]->thr, NULL);
+			wp->w[i]->started = false;
+		}
+}
+
+/* --- reloads ------------------------------------------------------------------------------- */
+
+/* Free the retired set once every worker runs the current one; tell the hook. */
+static void retire_check(struct wk_pool *wp)
+{
+	uint64_t packets = 0;
+
+	if (!wp->old)
+		return;
+	for (unsigned i = 0; i < wp->n; i++) {
+		if (atomic_load_explicit(&wp->w[i]->acked, memory_order_acquire) != wp->gen)
+			return;
+		packets += atomic_load_explicit(&wp->w[i]->swap_packets, memory_order_relaxed);
+	}
+	sel_set_free(wp->old);
+	wp->old = NULL;
+	if (wp->hooks.reloaded)
+		wp->hooks.reloaded(wp->hooks.ctx, wp->cur, packets);
+}
+
+/* Ask the hook for a new set (none while one is being taken up). Returns 1 if there is one. */
+static int reload_poll(struct wk_pool *wp)
+{
+	struct sel_set *next;
+
+	if (!wp->hooks.reload || wp->old)
+		return 0;
+	next = wp->hooks.reload(wp->hooks.ctx);
+	if (!next)
+		return 0;
+	if (!wp->cur) {
+		log_warn("reload ignored: no selector file (survey mode)");
+		sel_set_free(next);
+		return 0;
+	}
+	wp->old = wp->cur;
+	wp->cur = next;
+	wp->gen++;
+	return 1;
+}
+
+/* --- file input ---------------------------------------------------------------------------- */
+
+/* The worker that owns the frame's endpoint pair: the flow table's port rule, symmetric. */
+static unsigned dispatch(const struct wk_pool *wp, int linktype, const struct frame *f)
+{
+	struct pkt p;
+
+	if (wp->n == 1 || pkt_decode(linktype, f->data, f->caplen, &p) != PKT_OK)
+		return 0;
+	/* the decoder's keyed pair hash, the one the flow tables use: computed once per frame */
+	uint64_t h = pkt_pair_hash(&p);
+	return (unsigned)(((h >> 32) * wp->n) >> 32);
+}
+
+/* End every worker's stream: partial batches out, then an end batch each. */
+static void end_all(struct wk_pool *wp)
+{
+	for (unsigned i = 0; i < wp->n; i++) {
+		struct wk_worker *w = wp->w[i];
+		if (!w->started)
+			continue;
+		if (w->fill)
+			ring_publish(w);
+		w->fill = ring_acquire(w);
+		w->fill->end = true;
+		ring_publish(w);
+	}
+}
+
+/* After a reload: partial batches go out under the old set, then an empty batch of the new
+ * one to every worker, so that an idle worker swaps too. */
+static void publish_reload(struct wk_pool *wp)
+{
+	for (unsigned i = 0; i < wp->n; i++) {
+		struct wk_worker *w = wp->w[i];
+		if (w->fill)
+			ring_publish(w);       /* acquired, and so tagged, before the reload */
+		w->fill = ring_acquire(w);
+		ring_publish(w);
+	}
+}
+
+int wk_run_file(struct wk_pool *wp, struct source *src)
+{
+	enum src_status s = SRC_END;
+	uint64_t frames = 0;
+	struct frame f;
+	int rc = 0;
+
+	wp->linktype = source_linktype(src);
+	for (unsigned i = 0; i < wp->n; i++) {
+		if (!wp->w[i]->ring.map && ring_init(&wp->w[i]->ring) < 0) {
+			snprintf(wp->error, sizeof(wp->error), "out of memory for the workers' rings");
+			rc = -1;
+			goto out;
+		}
+	}
+	if (start_workers(wp, file_worker) < 0) {
+		rc = -1;
+		goto out;
+	}
+	while (!source_stop_flag) {
+		s = source_next(src, &f);
+		if (s != SRC_FRAME)
+			break;
+		struct wk_worker *w = wp->w[dispatch(wp, wp->linktype, &f)];
+		uint32_t caplen = f.caplen <= WK_SLAB ? f.caplen : WK_SLAB;   /* libpcap: <= 256 KiB */
+
+		if (w->fill && (w->fill->nframes == WK_BATCH || w->fill->used > WK_SLAB - caplen))
+			ring_publish(w);
+		if (!w->fill)
+			w->fill = ring_acquire(w);
+		struct wk_slot *sl = w->fill;
+		struct wk_desc *d = &sl->desc[sl->nframes++];
+		d->ts_us = f.ts_us;
+		d->caplen = caplen;
+		d->wirelen = f.wirelen;
+		d->off = sl->used;
+		memcpy(sl->slab + sl->used, f.data, caplen);
+		sl->used += (caplen + WK_ALIGN - 1) & ~(WK_ALIGN - 1);
+		if (sl->used > WK_SLAB)
+			sl->used = WK_SLAB;
+		/* The source's copy: cleared before the next frame, once (rule 1). */
+		memset((void *)f.data, 0, f.caplen);
+		frames++;
+
+		if (reload_poll(wp))
+			publish_reload(wp);
+		else if (wp->old && (frames & 255) == 0)
+			retire_check(wp);
+	}
+	if (reload_poll(wp))       /* a request made while no packet came is answered before the end */
+		publish_reload(wp);
+	if (s == SRC_ERROR && !source_stop_flag) {
+		snprintf(wp->error, sizeof(wp->error), "%s", source_error(src));
+		rc = -1;
+	}
+out:
+	end_all(wp);
+	join_workers(wp);
+	retire_check(wp);
+	return rc;
+}
+
+/* --- live input ---------------------------------------------------------------------------- */
+
+int wk_open_live(struct wk_pool *wp, const char *ifname, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < wp->n; i++) {
+		wp->w[i]->src = source_open_live(ifname, err, errlen);
+		if (!wp->w[i]->src)
+			return -1;     /* wk_free closes the rings already open */
+	}
+	return 0;
+}
+
+static void close_live(struct wk_pool *wp)
+{
+	for (unsigned i = 0; i < wp->n; i++) {
+		source_close(wp->w[i]->src);   /* logs the kernel's drop count */
+		wp->w[i]->src = NULL;
+	}
+}
+
+int wk_run_live(struct wk_pool *wp)
+{
+	const struct timespec tick = { 0, WK_POLL_NS };
+	int rc = 0;
+
+	atomic_store_explicit(&wp->live_sel, wp->cur, memory_order_relaxed);
+	atomic_store_explicit(&wp->live_gen, wp->gen, memory_order_release);
+	if (start_workers(wp, live_worker) < 0) {
+		source_stop_flag = 1;      /* the started ones stop within ~100 ms */
+		rc = -1;
+	}
+	for (;;) {
+		unsigned done = 0;
+
+		if (reload_poll(wp)) {
+			atomic_store_explicit(&wp->live_sel, wp->cur, memory_order_relaxed);
+			atomic_store_explicit(&wp->live_gen, wp->gen, memory_order_release);
+		}
+		retire_check(wp);
+		for (unsigned i = 0; i < wp->n; i++) {
+			struct wk_worker *w = wp->w[i];
+			if (!w->started || atomic_load_explicit(&w->done, memory_order_acquire)) {
+				done++;
+				if (w->failed)
+					source_stop_flag = 1;   /* one ring broke: all stop, as one would */
+			}
+		}
+		if (done == wp->n)
+			break;
+		nanosleep(&tick, NULL);    /* a signal cuts it short */
+	}
+	join_workers(wp);
+	retire_check(wp);
+	for (unsigned i = 0; i < wp->n; i++) {
+		if (wp->w[i]->failed && rc == 0) {
+			snprintf(wp->error, sizeof(wp->error), "%s", wp->w[i]->error);
+			rc = -1;
+		}
+	}
+	close_live(wp);
+	return rc;
+}
+
+/* --- the pool ------------------------------------------------------------------------------ */
+
+struct wk_pool *wk_new(const struct pl_config *cfg, unsigned n, const struct wk_hooks *hooks)
+{
+	struct wk_pool *wp;
+	struct pl_config wcfg = *cfg;
+
+	if (n < 1 || n > WK_MAX_WORKERS || !(wp = calloc(1, sizeof(*wp)))) {
+		sel_set_free((struct sel_set *)cfg->sel);
+		return NULL;
+	}
+	wp->cfg = *cfg;
+	wp->cur = (struct sel_set *)cfg->sel;    /* ours from now on */
+	if (hooks)
+		wp->hooks = *hooks;
+	pthread_mutex_init(&wp->out_mu, NULL);
+	wp->w = calloc(n, sizeof(*wp->w));
+	wp->pls = calloc(n, sizeof(*wp->pls));
+	if (!wp->w || !wp->pls)
+		goto err;
+	wcfg.emit = pool_emit;
+	wcfg.emit_ctx = wp;
+	for (unsigned i = 0; i < n; i++) {
+		struct wk_worker *w = calloc(1, sizeof(*w));   /* one allocation each: no false sharing of the hot fields */
+		if (!w)
+			goto err;
+		wp->w[wp->n++] = w;
+		w->pool = wp;
+		w->idx = i;
+		if (!(w->pl = pl_new(&wcfg)))
+			goto err;
+		wp->pls[i] = w->pl;
+	}
+	return wp;
+err:
+	wk_free(wp);
+	return NULL;
+}
+
+void wk_free(struct wk_pool *wp)
+{
+	if (!wp)
+		return;
+	for (unsigned i = 0; i < wp->n; i++) {
+		struct wk_worker *w = wp->w[i];
+		source_close(w->src);
+		ring_destroy(&w->ring);
+		pl_free(w->pl);
+		free(w);
+	}
+	free(wp->w);
+	free(wp->pls);
+	sel_set_free(wp->old);
+	sel_set_free(wp->cur);
+	pthread_mutex_destroy(&wp->out_mu);
+	free(wp);
+}
+
+const char *wk_error(const struct wk_pool *wp)
+{
+	return wp->error;
+}
+
+const struct pipeline *const *wk_pipelines(const struct wk_pool *wp, size_t *n)
+{
+	*n = wp->n;
+	return wp->pls;
+}
+
+uint64_t wk_packets(const struct wk_pool *wp)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < wp->n; i++)
+		sum += pl_stats(wp->pls[i])->pk.packets;
+	return sum;
+}
+
+bool wk_holds(const struct wk_pool *wp, const void *needle, size_t n)
+{
+	for (unsigned i = 0; i < wp->n; i++) {
+		const struct wk_ring *r = &wp->w[i]->ring;
+		if (r->map && n && memmem(r->map, r->map_len, needle, n))
+			return true;
+	}
+	return false;
+}
