@@ -3,7 +3,8 @@
  *
  * Layout of a built set, per family (IPv4 on 32-bit keys, IPv6 on 128-bit keys):
  *
- *   hosts   /32 and /128 entries: open addressing, linear probing, load <= 0.7;
+ *   hosts   /32 and /128 entries: open addressing, linear probing, load <= 0.7 (IPv4) or
+ *           0.8 (IPv6, behind the negative filter);
  *           a slot is (address, tagset id), id 0 marks an empty slot.
  *   ranges  all shorter prefixes, flattened into disjoint ranges: a sorted array of range
  *           starts pos[0] = 0 < pos[1] < … with the tagset in force from pos[i] up to
@@ -17,9 +18,20 @@
  *
  * An IPv6 prefix that covers the IPv4-mapped space ::ffff:0:0/96 also yields its IPv4 part,
  * so ::/0 covers IPv4 addresses too.
+ *
+ * Negative filter. Most looked-up addresses are covered by nothing, and the probes above cost
+ * several cache misses each (a random slot of a multi-megabyte table, then the range index,
+ * bounds and tagset arrays). A bitmap answers "nothing here" with one memory access:
+ *   IPv4  one bit per /24 (2 MiB), set when a host entry or a range with tags lies in it;
+ *   IPv6  one bit per hash of the /48 (512 KiB), set for every host entry's /48 and every /48
+ *         a tagged range touches; left out (NULL) when a tagged range spans more than
+ *         BM6_MAX_SPAN /48s, as then nearly every bit would be set anyway.
+ * A clear bit means the lookup answers 0; a set bit goes on to the exact probes, so the
+ * answers are those of the tables alone.
  */
 #include "select/ipset.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +41,11 @@ typedef unsigned __int128 u128;
 
 #define IDX_SIZE 65536
 #define IDX_MIN_RANGES 256   /* below this, a plain binary search */
+#define BM4_WORDS ((size_t)1 << (24 - 6))  /* IPv4 filter: 2^24 bits, one per /24 */
+#define BM6_BITS 22                        /* IPv6 filter: 2^22 bits (512 KiB) */
+#define BM6_WORDS ((size_t)1 << (BM6_BITS - 6))
+#define BM_MIN_ENTRIES 4096  /* below this, the tables are small enough to stay cached */
+#define BM6_MAX_SPAN ((u128)1 << 20)
 
 struct host4 { uint64_t key; };                         /* addr << 32 | tag */
 struct host6 { u128 addr; uint32_t tag; };
@@ -61,6 +78,8 @@ struct ipset {
 	struct slot6 *h6;
 	size_t h6_mask;
 	struct ranges r4, r6;
+	uint64_t *bm4;      /* NULL or BM4_WORDS words: /24s that may be covered */
+	uint64_t *bm6;      /* NULL or BM6_WORDS words: hashed /48s that may be covered */
 	size_t count;
 };
 
@@ -356,6 +375,16 @@ static size_t table_cap(size_t n)
 	return c;
 }
 
+/* IPv6 slots are 20 bytes and most misses stop at the filter: load <= 0.8 */
+static size_t table_cap6(size_t n)
+{
+	size_t c = 16;
+
+	while (c * 8 < n * 10)
+		c *= 2;
+	return c;
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -409,7 +438,7 @@ static int build_hosts6(struct ipset *s, struct vec *v)
 	if (n == 0)
 		return 0;
 	qsort(h, n, sizeof(*h), cmp_host6);
-	s->h6_mask = table_cap(n) - 1;
+	s->h6_mask = table_cap6(n) - 1;
 	s->h6 = calloc(s->h6_mask + 1, sizeof(*s->h6));
 	if (!s->h6)
 		return -1;
@@ -435,6 +464,70 @@ static int build_hosts6(struct ipset *s, struct vec *v)
 	return 0;
 }
 
+/* --- negative filters ------------------------------------------------------------------ */
+
+static inline size_t bm6_bit(uint64_t top48)
+{
+	return (size_t)(mix64(top48) >> (64 - BM6_BITS));
+}
+
+static inline bool bm_test(const uint64_t *bm, size_t bit)
+{
+	return bm[bit >> 6] >> (bit & 63) & 1;
+}
+
+static inline void bm_set(uint64_t *bm, size_t bit)
+{
+	bm[bit >> 6] |= 1ull << (bit & 63);
+}
+
+static int build_bm4(struct ipset *s)
+{
+	const uint32_t *pos = s->r4.pos;
+
+	s->bm4 = calloc(BM4_WORDS, sizeof(*s->bm4));
+	if (!s->bm4)
+		return -1;
+	for (size_t i = 0; i < s->r4.n; i++) {
+		if (!s->r4.ts[i])
+			continue;
+		uint32_t end = i + 1 < s->r4.n ? pos[i + 1] - 1 : UINT32_MAX;
+		for (uint32_t k = pos[i] >> 8; k <= end >> 8; k++)
+			bm_set(s->bm4, k);
+	}
+	for (size_t j = 0; s->h4 && j <= s->h4_mask; j++)
+		if (s->h4[j].ts)
+			bm_set(s->bm4, s->h4[j].key >> 8);
+	return 0;
+}
+
+static int build_bm6(struct ipset *s)
+{
+	const u128 *pos = s->r6.pos;
+
+	for (size_t i = 0; i < s->r6.n; i++) {
+		if (!s->r6.ts[i])
+			continue;
+		u128 end = i + 1 < s->r6.n ? pos[i + 1] - 1 : ~(u128)0;
+		if ((end >> 80) - (pos[i] >> 80) >= BM6_MAX_SPAN)
+			return 0; /* no filter */
+	}
+	s->bm6 = calloc(BM6_WORDS, sizeof(*s->bm6));
+	if (!s->bm6)
+		return -1;
+	for (size_t i = 0; i < s->r6.n; i++) {
+		if (!s->r6.ts[i])
+			continue;
+		u128 end = i + 1 < s->r6.n ? pos[i + 1] - 1 : ~(u128)0;
+		for (u128 k = pos[i] >> 80; k <= end >> 80; k++)
+			bm_set(s->bm6, bm6_bit((uint64_t)k));
+	}
+	for (size_t j = 0; s->h6 && j <= s->h6_mask; j++)
+		if (s->h6[j].ts)
+			bm_set(s->bm6, bm6_bit((uint64_t)(load128(s->h6[j].b) >> 80)));
+	return 0;
+}
+
 struct ipset *ipset_build(struct ipset_builder *b)
 {
 	struct ipset *s = calloc(1, sizeof(*s));
@@ -453,6 +546,13 @@ struct ipset *ipset_build(struct ipset_builder *b)
 	free(b->p6.p);
 	b->p6.p = NULL;
 	if (build_hosts4(s, &b->h4) < 0 || build_hosts6(s, &b->h6) < 0)
+		goto out;
+	/* the builder's host lists are done with: free them before the filters */
+	free(b->h4.p);
+	b->h4.p = NULL;
+	free(b->h6.p);
+	b->h6.p = NULL;
+	if (s->count >= BM_MIN_ENTRIES && (build_bm4(s) < 0 || build_bm6(s) < 0))
 		goto out;
 	tagset_seal(&s->pool);
 	rc = 0;
@@ -473,12 +573,21 @@ uint32_t ipset_lookup(const struct ipset *s, const struct sk_addr *a)
 {
 	if (addr_is_v4(a)) {
 		uint32_t x = addr_v4(a);
+		if (s->bm4 && !bm_test(s->bm4, x >> 8))
+			return 0;
 		if (s->h4) {
 			for (size_t j = hash4(x) & s->h4_mask; s->h4[j].ts; j = (j + 1) & s->h4_mask)
 				if (s->h4[j].key == x)
 					return s->h4[j].ts;
 		}
 		return ranges_find4(&s->r4, x);
+	}
+	if (s->bm6) {
+		const uint8_t *b = a->b;
+		uint64_t top = (uint64_t)b[0] << 40 | (uint64_t)b[1] << 32 | (uint64_t)b[2] << 24 |
+			       (uint64_t)b[3] << 16 | (uint64_t)b[4] << 8 | b[5];
+		if (!bm_test(s->bm6, bm6_bit(top)))
+			return 0;
 	}
 	if (s->h6) {
 		for (size_t j = hash6(a->b) & s->h6_mask; s->h6[j].ts; j = (j + 1) & s->h6_mask)
@@ -511,6 +620,7 @@ size_t ipset_bytes(const struct ipset *s)
 		n += (s->h4_mask + 1) * sizeof(*s->h4);
 	if (s->h6)
 		n += (s->h6_mask + 1) * sizeof(*s->h6);
+	n += ((s->bm4 ? BM4_WORDS : 0) + (s->bm6 ? BM6_WORDS : 0)) * sizeof(uint64_t);
 	return n + ranges_bytes(&s->r4, sizeof(uint32_t)) + ranges_bytes(&s->r6, sizeof(u128));
 }
 
@@ -521,6 +631,8 @@ void ipset_free(struct ipset *s)
 	tagset_free(&s->pool);
 	free(s->h4);
 	free(s->h6);
+	free(s->bm4);
+	free(s->bm6);
 	free(s->r4.pos);
 	free(s->r4.ts);
 	free(s->r4.idx);
