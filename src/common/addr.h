@@ -30,6 +30,17 @@ int addr_parse_prefix(struct sk_addr *a, unsigned *plen, const char *text);
 /* Writes the usual text form into out (at least SK_ADDR_STRLEN bytes); returns out. */
 char *addr_format(const struct sk_addr *a, char *out);
 int addr_cmp(const struct sk_addr *a, const struct sk_addr *b);
+/* Equal addresses, inline (the hot path's comparison; addr_cmp is out of line). */
+static inline bool addr_eq(const struct sk_addr *a, const struct sk_addr *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a->b, 8);
+	__builtin_memcpy(&a1, a->b + 8, 8);
+	__builtin_memcpy(&b0, b->b, 8);
+	__builtin_memcpy(&b1, b->b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
 bool addr_in_prefix(const struct sk_addr *a, const struct sk_addr *net, unsigned plen);
 
 #endif

@@ -27,22 +27,6 @@ void hub_token_hash(const char *token, uint8_t hash[32])
 	crypto_hash_sha256(hash, (const unsigned char *)token, strlen(token));
 }
 
-static int label_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= ST_KEYLEN)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /* "a,b,c": every key a valid sector, no empty or repeated key. */
 static int sectors_ok(const char *list, char *err, size_t errlen)
 {
@@ -112,7 +96,7 @@ static int check_spec(struct hub *hub, const struct store_token *spec, enum hub_
 		snprintf(err, errlen, "only ministry tokens are bound to sectors");
 		return -1;
 	}
-	if (spec->label[0] && !label_ok(spec->label)) {
+	if (spec->label[0] && !hub_name_ok(spec->label, strlen(spec->label), ST_KEYLEN - 1)) {
 		snprintf(err, errlen, "label: 1-63 characters of [A-Za-z0-9._-]");
 		return -1;
 	}

@@ -302,9 +302,9 @@ static void request_digest(const struct hub_req *req, uint8_t out[AUDIT_HASHLEN]
 
 /* ---- routing --------------------------------------------------------------------------- */
 
-static int id_segment_ok(const char *s, size_t n)
+int hub_name_ok(const char *s, size_t n, size_t max)
 {
-	if (n == 0 || n > HUB_MAXID)
+	if (n == 0 || n > max)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -366,7 +366,7 @@ static int pattern_match(const char *pat, const struct split_path *sp, const cha
 		if (i >= sp->n)
 			return 0;
 		if (plen == 2 && p[0] == '{' && p[1] == '}') {
-			if (!id_segment_ok(sp->segs[i], sp->lens[i]) || n == HUB_MAXPARAMS)
+			if (!hub_name_ok(sp->segs[i], sp->lens[i], HUB_MAXID) || n == HUB_MAXPARAMS)
 				return 0;
 			if (params)
 				params[n] = sp->segs[i];

@@ -168,6 +168,8 @@ long hub_retention_sweep(struct hub *hub, int64_t now);
 void hub_fail(struct hub_resp *resp, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void hub_ok(struct hub_resp *resp, int status, json_t *body); /* steals body */
 const char *hub_query(const struct hub_req *req, const char *key);
+/* A name of 1..max characters from [0-9A-Za-z._-] (path ids, token labels)? */
+int hub_name_ok(const char *s, size_t n, size_t max);
 /* Append an audit entry now (inside the request's transaction); dispatch uses it for each
  * request and retention for each deletion. */
 int hub_audit(struct hub *hub, const struct hub_principal *who, const char *action, const char *object,

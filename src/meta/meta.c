@@ -262,18 +262,6 @@ static enum append dir_append(struct meta_engine *m, struct dir *d, const uint8_
 
 /* ---- the stream table ------------------------------------------------------------------ */
 
-/* Equal addresses, without a call (addr_cmp is out of line). */
-static inline bool addr_eq(const struct sk_addr *a, const struct sk_addr *b)
-{
-	uint64_t a0, a1, b0, b1;
-
-	memcpy(&a0, a->b, 8);
-	memcpy(&a1, a->b + 8, 8);
-	memcpy(&b0, b->b, 8);
-	memcpy(&b1, b->b + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 static uint32_t lookup(const struct meta_engine *m, const struct pkt *p, uint32_t bucket,
 		       bool *from_client)
 {

@@ -353,18 +353,6 @@ err:
 	return NULL;
 }
 
-/* Equal addresses, without a call (addr_cmp is out of line). */
-static inline bool addr_eq(const struct sk_addr *a, const struct sk_addr *b)
-{
-	uint64_t a0, a1, b0, b1;
-
-	memcpy(&a0, a->b, 8);
-	memcpy(&a1, a->b + 8, 8);
-	memcpy(&b0, b->b, 8);
-	memcpy(&b1, b->b + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
 static bool flow_is(const struct flow *f, const struct pkt *p)
 {
 	if (f->proto != p->proto)

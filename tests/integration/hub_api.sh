@@ -29,32 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_hub DIR [OPTIONS]: a port from $$ (next ones on a clash); sets PORT, BASE, HUB_PID.
-start_hub() {
-	_dir=$1
-	shift
-	try=0
-	while [ $try -lt 8 ]; do
-		PORT=$((20000 + ($$ * 13 + try * 977) % 40000))
-		"$S" hub --dir "$_dir" --listen 127.0.0.1:$PORT --threads 2 "$@" >hub.out 2>hub.err &
-		HUB_PID=$!
-		i=0
-		while [ $i -lt 100 ]; do
-			if grep -q '^hub: listening on ' hub.out 2>/dev/null; then
-				BASE=http://127.0.0.1:$PORT
-				return 0
-			fi
-			kill -0 "$HUB_PID" 2>/dev/null || break
-			sleep 0.05
-			i=$((i + 1))
-		done
-		kill "$HUB_PID" 2>/dev/null
-		wait "$HUB_PID" 2>/dev/null
-		HUB_PID=
-		try=$((try + 1))
-	done
-	fail "the hub did not start: $(cat hub.err)"
-}
+. "$LIB/hub.sh"
 
 # req TOKEN METHOD PATH [BODY]: prints the status; the response body is in resp.json.
 # TOKEN "" sends no Authorization header; a BODY starting with @ names a file.
@@ -106,7 +81,7 @@ snapshot() {
 # --- organisation and tokens through the admin CLI, the hub running -----------------------------
 "$S" admin org add org-a --sector electricity --name "A Electric Power" --dir hub >admin.out 2>admin.err ||
 	fail "admin org add: $(cat admin.err)"
-start_hub hub
+start_hub hub --threads 2
 grep -q 'audit log 1 entries' hub.out || fail "start line: $(cat hub.out)"
 
 tok() { "$S" admin token create --dir hub "$@" 2>>admin.err || fail "admin token create $*: $(cat admin.err)"; }

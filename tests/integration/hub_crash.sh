@@ -28,30 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_hub DIR: a port from $$ (next ones on a clash); sets PORT, BASE, HUB_PID.
-start_hub() {
-	try=0
-	while [ $try -lt 8 ]; do
-		PORT=$((20000 + ($$ * 17 + try * 1213) % 40000))
-		"$S" hub --dir "$1" --listen 127.0.0.1:$PORT >hub.out 2>hub.err &
-		HUB_PID=$!
-		i=0
-		while [ $i -lt 100 ]; do
-			if grep -q '^hub: listening on ' hub.out 2>/dev/null; then
-				BASE=http://127.0.0.1:$PORT
-				return 0
-			fi
-			kill -0 "$HUB_PID" 2>/dev/null || break
-			sleep 0.05
-			i=$((i + 1))
-		done
-		kill "$HUB_PID" 2>/dev/null
-		wait "$HUB_PID" 2>/dev/null
-		HUB_PID=
-		try=$((try + 1))
-	done
-	fail "the hub did not start: $(cat hub.err)"
-}
+. "$LIB/hub.sh"
 
 # post TOKEN PATH FILE OUT: prints the status (000 when the hub is gone).
 post() {
