@@ -26,24 +26,9 @@ skip() { echo "live_netns: skipped: $*"; exit 77; }
 "$S" gen --seed 21 --packets 20000 -o gen.pcap >/dev/null 2>gen.err || fail "gen: $(cat gen.err)"
 printf '%s\n' 'approval A1 channel=agreement from=2026-01-01T00:00:00Z until=2030-01-01T00:00:00Z' \
 	'select a-tls approval=A1 port=tcp/443' >term.sel
-mkfifo term.fifo || fail "mkfifo"
-# the feeder's head returns once the sensor has read all but a pipe buffer of it
-{ head -c 2000000 gen.pcap; : >term.fed; sleep 10; } >term.fifo &
-FEED=$!
-"$S" sensor -r term.fifo -s term.sel -o term.jsonl --stats term.json --pseudonym-key key -q \
-	2>term.err &
-SENS=$!
-i=0
-until [ -e term.fed ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "file run: the sensor read nothing in 30 s: $(cat term.err)"
-	sleep 0.1
-done
-sleep 0.3
-kill -TERM "$SENS"
-wait "$SENS"
-rc=$?
-kill "$FEED" 2>/dev/null
+. "$LIB/term.sh"
+term_on_pipe gen.pcap -s term.sel -o term.jsonl --stats term.json --pseudonym-key key -q
+rc=$TERM_RC
 [ $rc -eq 0 ] || fail "file run stopped by SIGTERM: exit $rc: $(cat term.err)"
 grep -q 'stopped by signal' term.err || fail "file run: no 'stopped by signal': $(cat term.err)"
 [ -s term.json ] && [ -s term.jsonl ] || fail "file run stopped by SIGTERM: no stats or records"

@@ -128,22 +128,10 @@ stats h1/s.json >h1.cmp
 stats h2/s.json | cmp -s - h1.cmp || fail "-w 2 with a reload: stats differ from -w 1"
 
 # --- SIGTERM stops -w 4 on a pipe ------------------------------------------------------------
-mkfifo term.fifo || fail "mkfifo"
-{ head -c 2000000 cap.pcap; : >term.fed; sleep 10; } >term.fifo &
-FEED=$!
-"$S" sensor -w 4 -q -r term.fifo -s selectors.sel -o term.jsonl --stats term.json $KEY 2>term.err &
-SENS=$!
-i=0
-until [ -e term.fed ]; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || fail "SIGTERM run: the sensor read nothing in 15 s"
-	sleep 0.05
-done
-sleep 0.3
-kill -TERM "$SENS"
-wait "$SENS"
-rc=$?
-kill "$FEED" 2>/dev/null
+. "$LIB/term.sh"
+# shellcheck disable=SC2086
+term_on_pipe cap.pcap -w 4 -q -s selectors.sel -o term.jsonl --stats term.json $KEY
+rc=$TERM_RC
 [ $rc -eq 0 ] || fail "-w 4 stopped by SIGTERM: exit $rc: $(cat term.err)"
 grep -q 'stopped by signal' term.err || fail "-w 4: no 'stopped by signal': $(cat term.err)"
 [ "$(stat term.json workers)" = 4 ] || fail "-w 4 SIGTERM: no stats"
