@@ -8,8 +8,11 @@
  *     worker; every record arrives as one whole JSON line;
  *   - a reload at frame k splits the same records as one pipeline's reload after frame k, and
  *     the hook learns that k packets came before it; survey mode sums the same;
+ *   - both ways of reading a file: every worker reading the classic pcap file through its
+ *     own cursor, and one reader feeding the workers (a source that cannot be dup()ed);
  *   - rule 1: every frame the source handed out is wiped before the next one, and no batch
- *     slab holds a byte of traffic after the run (the capture's planted "SECRET-" tokens);
+ *     slab nor worker cursor holds a byte of traffic after the run (the capture's planted
+ *     "SECRET-" tokens);
  *   - frames that do not decode all go to worker 0 (real ARP request bytes);
  *   - a source that breaks mid-way: -1 with its reason, the counts so far, open flows emitted;
  *     source_stop_flag stops the reader at the next frame and every worker still finishes.
@@ -224,7 +227,9 @@ static void wrap_close(struct source *s)
 	free(w);
 }
 
-static const struct source_ops wrap_ops = { "wrap", wrap_next, wrap_linktype, wrap_close };
+static const struct source_ops wrap_ops = {
+	.name = "wrap", .next = wrap_next, .linktype = wrap_linktype, .close = wrap_close,
+};
 
 static struct wrap *wrap_open(void)
 {
@@ -392,12 +397,15 @@ static void test_workers_equal_one(void **state)
 	assert_true(one.sum.meta.dns > 0 && one.sum.meta.tls > 0 && one.sum.meta.http > 0 &&
 		    one.sum.meta.smtp_cmds > 0 && one.sum.meta.fragments > 0);
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		struct result many = { 0 };
-		assert_int_equal(run_pool(ns[i], sel_text, 0, NULL, &many, true), 0);
-		assert_same_sums(&one.sum, &many.sum);
-		assert_string_equal(one.stats, many.stats);
-		assert_same_records(&one.recs, &many.recs);
-		result_free(&many);
+		for (int reader = 0; reader <= 1; reader++) {   /* every worker reads; one reader feeds */
+			struct result many = { 0 };
+			struct source *src = reader ? &wrap_open()->base : NULL;
+			assert_int_equal(run_pool(ns[i], sel_text, 0, src, &many, true), 0);
+			assert_same_sums(&one.sum, &many.sum);
+			assert_string_equal(one.stats, many.stats);
+			assert_same_records(&one.recs, &many.recs);
+			result_free(&many);
+		}
 	}
 	result_free(&one);
 }
@@ -427,19 +435,35 @@ static void test_workers_spread(void **state)
 
 static void test_workers_reload_same_split(void **state)
 {
-	struct result one = { 0 }, many = { 0 };
+	struct result one = { 0 };
 
 	run_one(sel_text, 12000, &one);
-	assert_int_equal(run_pool(4, sel_text, 12000, NULL, &many, true), 0);
-	assert_int_equal(many.reloaded, 1);
-	assert_int_equal(many.reloaded_at, 12000);
-	assert_non_null(strstr(many.stats, "\"reloads\":1"));
-	assert_non_null(strstr(many.stats, "\"a-tls\""));
-	assert_null(strstr(many.stats, "\"a-http\""));
-	assert_same_sums(&one.sum, &many.sum);
-	assert_string_equal(one.stats, many.stats);
-	assert_same_records(&one.recs, &many.recs);
+	for (int reader = 0; reader <= 1; reader++) {
+		struct result many = { 0 };
+		struct source *src = reader ? &wrap_open()->base : NULL;
+		assert_int_equal(run_pool(4, sel_text, 12000, src, &many, true), 0);
+		assert_int_equal(many.reloaded, 1);
+		assert_int_equal(many.reloaded_at, 12000);
+		assert_non_null(strstr(many.stats, "\"reloads\":1"));
+		assert_non_null(strstr(many.stats, "\"a-tls\""));
+		assert_null(strstr(many.stats, "\"a-http\""));
+		assert_same_sums(&one.sum, &many.sum);
+		assert_string_equal(one.stats, many.stats);
+		assert_same_records(&one.recs, &many.recs);
+		result_free(&many);
+	}
 	result_free(&one);
+}
+
+/* A reload found at the very end of the input is still taken up by every worker. */
+static void test_workers_reload_at_end(void **state)
+{
+	struct result many = { 0 };
+
+	assert_int_equal(run_pool(3, sel_text, NPACKETS, NULL, &many, true), 0);
+	assert_int_equal(many.reloaded, 1);
+	assert_int_equal(many.reloaded_at, NPACKETS);
+	assert_non_null(strstr(many.stats, "\"reloads\":1"));
 	result_free(&many);
 }
 
@@ -614,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_workers_equal_one),
 		cmocka_unit_test(test_workers_spread),
 		cmocka_unit_test(test_workers_reload_same_split),
+		cmocka_unit_test(test_workers_reload_at_end),
 		cmocka_unit_test(test_workers_survey_equal),
 		cmocka_unit_test(test_workers_wipe),
 		cmocka_unit_test(test_workers_undecodable_to_zero),

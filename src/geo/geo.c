@@ -1374,6 +1374,49 @@ void geo_lookup(const struct geo *g, const struct sk_addr *a, struct geo_info *o
 	out->cls = (enum geo_class)v->cls;
 }
 
+struct geo_memo_slot {
+	uint64_t hi, lo;             /* the address, as geo_lookup loads it */
+	struct geo_info info;
+	bool used;
+};
+
+struct geo_memo {
+	struct geo_memo_slot slot[GEO_MEMO_SLOTS];
+};
+
+struct geo_memo *geo_memo_new(void)
+{
+	return calloc(1, sizeof(struct geo_memo));
+}
+
+void geo_memo_free(struct geo_memo *m)
+{
+	free(m);
+}
+
+void geo_lookup_memo(const struct geo *g, struct geo_memo *m, const struct sk_addr *a,
+		     struct geo_info *out)
+{
+	uint64_t hi = load_be64(a->b), lo = load_be64(a->b + 8);
+	struct geo_memo_slot *s;
+
+	if (!m) {
+		geo_lookup(g, a, out);
+		return;
+	}
+	s = &m->slot[((hi ^ lo) * 0x9e3779b97f4a7c15u) >> (64 - 12)];
+	_Static_assert(GEO_MEMO_SLOTS == 1u << 12, "the index takes 12 bits");
+	if (s->used && s->hi == hi && s->lo == lo) {
+		*out = s->info;
+		return;
+	}
+	geo_lookup(g, a, out);
+	s->hi = hi;
+	s->lo = lo;
+	s->info = *out;
+	s->used = true;
+}
+
 enum direction geo_direction(enum geo_class src, enum geo_class dst)
 {
 	if (src == GEO_UNKNOWN || dst == GEO_UNKNOWN)

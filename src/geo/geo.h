@@ -78,6 +78,21 @@ void geo_close(struct geo *g);
 
 /* Country, ASN and class of one address. Safe to call from many threads at once. */
 void geo_lookup(const struct geo *g, const struct sk_addr *a, struct geo_info *out);
+
+/*
+ * A memo of recent answers, one per thread (each pipeline has its own): a direct-mapped
+ * table of GEO_MEMO_SLOTS addresses with their answers, in front of geo_lookup. Traffic
+ * repeats its addresses (a conversation's packets, busy servers), and a memo hit is one
+ * cache line where the range tables cost several misses. The tables never change while a g
+ * is open, so a memo answer is always geo_lookup's. geo_memo_new gives an empty memo (NULL
+ * when out of memory: geo_lookup_memo then asks the tables each time).
+ */
+#define GEO_MEMO_SLOTS 4096u
+struct geo_memo;
+struct geo_memo *geo_memo_new(void);
+void geo_memo_free(struct geo_memo *m);
+void geo_lookup_memo(const struct geo *g, struct geo_memo *m, const struct sk_addr *a,
+		     struct geo_info *out);
 enum direction geo_direction(enum geo_class src, enum geo_class dst);
 const char *direction_name(enum direction d);      /* "foreign-domestic", … */
 const char *geo_class_name(enum geo_class c);      /* "domestic", "foreign", "unknown" */

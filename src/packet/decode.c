@@ -52,8 +52,6 @@
 
 #define DLT_RAW_12  12
 #define DLT_RAW_14  14
-#define LINK_IPV4   228
-#define LINK_IPV6   229
 
 #define IP6_MAX_EXT 8
 
@@ -422,15 +420,18 @@ uint64_t pkt_pair_hash_compute(const struct pkt *p)
 	return pairhash(pairhash_process_key(), p->proto, &p->src, sp, &p->dst, dp);
 }
 
+enum pkt_err pkt_decode_headers(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out)
+{
+	return decode_link(linktype, data, caplen, out);
+}
+
 enum pkt_err pkt_decode(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out)
 {
 	enum pkt_err e = decode_link(linktype, data, caplen, out);
 
 	/* Hashed once here for the meta engine's streams and the selected-flow table. */
-	if (e == PKT_OK && out->ipver) {
-		out->pair_hash = pkt_pair_hash_compute(out);
-		out->pair_hashed = true;
-	}
+	if (e == PKT_OK)
+		pkt_hash_pair(out);
 	return e;
 }
 

@@ -25,6 +25,8 @@ enum {
 	LINK_RAW = 101,      /* LINKTYPE_RAW (DLT_RAW is 12 or 14 on some systems: also accepted) */
 	LINK_LOOP = 108,     /* OpenBSD loopback, network byte order family */
 	LINK_LINUX_SLL = 113,
+	LINK_IPV4 = 228,     /* raw IPv4 */
+	LINK_IPV6 = 229,     /* raw IPv6 */
 	LINK_LINUX_SLL2 = 276,
 };
 
@@ -102,12 +104,22 @@ struct pkt {
 /* Decode one captured frame of the given link type into *out (OUT). Returns PKT_OK or the
  * reason it could not. On error, *out holds what was decoded before the failure. */
 enum pkt_err pkt_decode(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out);
+/* The same without the pair hash (pair_hashed stays false): for a reader that only looks at
+ * the endpoints of most frames. pkt_hash_pair() adds the hash to a frame it keeps. */
+enum pkt_err pkt_decode_headers(int linktype, const uint8_t *data, uint32_t caplen, struct pkt *out);
 
 /* The packet's endpoint-pair hash (see pair_hash above): the same for both directions. */
 uint64_t pkt_pair_hash_compute(const struct pkt *p);
 static inline uint64_t pkt_pair_hash(const struct pkt *p)
 {
 	return p->pair_hashed ? p->pair_hash : pkt_pair_hash_compute(p);
+}
+static inline void pkt_hash_pair(struct pkt *p)
+{
+	if (p->ipver && !p->pair_hashed) {
+		p->pair_hash = pkt_pair_hash_compute(p);
+		p->pair_hashed = true;
+	}
 }
 
 /* Counters by reason, as kept by every reader of packets. */

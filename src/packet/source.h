@@ -1,14 +1,16 @@
 /*
- * source.h — where packets come from: an ops struct (pcap/pcapng files today; live AF_PACKET
- * rings plug in beside it).
+ * source.h — where packets come from: an ops struct (capture files, live AF_PACKET rings).
  *
  * A source hands out one frame at a time. The bytes stay owned by the source and are valid
- * until the next call to next() or close().
+ * until the next call to next() or close(). The frame is the source's copy, which the caller
+ * clears once done with it (rule 1). A capture file that can be read more than once gives
+ * further independent cursors with dup() (one per worker).
  */
 #ifndef SK_SOURCE_H
 #define SK_SOURCE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,11 @@ struct source_ops {
 	enum src_status (*next)(struct source *s, struct frame *f);
 	int (*linktype)(struct source *s);
 	void (*close)(struct source *s);
+	/* A new cursor from the input's first frame, on the same file; s must outlive it.
+	 * NULL op: the source cannot be read twice (a stream, a ring). */
+	struct source *(*dup)(struct source *s, char *err, size_t errlen);
+	/* For tests of rule 1: does the source's own buffer hold needle? NULL op: no buffer. */
+	bool (*holds)(const struct source *s, const void *needle, size_t n);
 };
 
 struct source {
@@ -38,9 +45,12 @@ struct source {
 	char error[256];   /* one-line reason after SRC_ERROR */
 };
 
-/* Open a pcap or pcapng file ("-" for standard input) through libpcap. Returns NULL with a
- * one-line reason in err. */
+/* Open a pcap or pcapng file ("-" for standard input). A regular file in the classic pcap
+ * format is read in chunks and parsed in place (pcapmem.h) and can be dup()ed; anything else
+ * is read through libpcap. Returns NULL with a one-line reason in err. */
 struct source *source_open_file(const char *path, char *err, size_t errlen);
+/* The same through libpcap always (tests compare the two). */
+struct source *source_open_libpcap(const char *path, char *err, size_t errlen);
 
 /* Capture live from interface ifname (Linux AF_PACKET, TPACKET_V3 ring, promiscuous, in a
  * flow-hash PACKET_FANOUT group that later workers of this process join; Ethernet frames).
@@ -53,5 +63,13 @@ static inline enum src_status source_next(struct source *s, struct frame *f) { r
 static inline int source_linktype(struct source *s) { return s->ops->linktype(s); }
 static inline const char *source_error(struct source *s) { return s->error; }
 static inline void source_close(struct source *s) { if (s) s->ops->close(s); }
+static inline bool source_holds(const struct source *s, const void *needle, size_t n)
+{
+	return s && s->ops->holds && s->ops->holds(s, needle, n);
+}
+static inline struct source *source_dup(struct source *s, char *err, size_t errlen)
+{
+	return s->ops->dup ? s->ops->dup(s, err, errlen) : NULL;
+}
 
 #endif

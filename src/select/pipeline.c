@@ -17,6 +17,7 @@ struct pipeline {
 	struct meta_engine *meta;
 	struct flow_table *flows;        /* selection mode only */
 	struct sel_scratch *scratch;
+	struct geo_memo *geo_memo;       /* this pipeline's memo of location answers */
 	struct pl_stats st;
 	struct flow_counts fc_before;    /* flow totals of the tables retired by reloads */
 	unsigned long reloads;
@@ -112,6 +113,7 @@ struct pipeline *pl_new(const struct pl_config *cfg)
 	if (!pl)
 		return NULL;
 	pl->cfg = *cfg;
+	pl->geo_memo = geo_memo_new();   /* NULL: every lookup asks the tables */
 	pl->meta = meta_new(NULL, cfg->key, on_meta, pl);
 	if (!pl->meta)
 		goto err;
@@ -197,10 +199,16 @@ out:
 
 void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
 {
-	struct pl_stats *st = &pl->st;
 	struct pkt p;
+	enum pkt_err e = pkt_decode(linktype, f->data, f->caplen, &p);
+
+	pl_decoded(pl, f, e, &p);
+}
+
+void pl_decoded(struct pipeline *pl, const struct frame *f, enum pkt_err e, struct pkt *p)
+{
+	struct pl_stats *st = &pl->st;
 	struct geo_info gs, gd;
-	enum pkt_err e;
 	enum direction dir;
 
 	st->pk.packets++;
@@ -209,7 +217,6 @@ void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
 		st->ts_first_us = f->ts_us;
 	st->ts_last_us = f->ts_us;
 
-	e = pkt_decode(linktype, f->data, f->caplen, &p);
 	if (e != PKT_OK) {
 		st->pk.err[e]++;
 		if (pl->flows)
@@ -217,19 +224,19 @@ void pl_frame(struct pipeline *pl, int linktype, const struct frame *f)
 		return;
 	}
 	st->pk.decoded++;
-	p.ts_us = f->ts_us;
-	p.wirelen = f->wirelen;
+	p->ts_us = f->ts_us;
+	p->wirelen = f->wirelen;
 
-	geo_lookup(pl->cfg.geo, &p.src, &gs);
-	geo_lookup(pl->cfg.geo, &p.dst, &gd);
+	geo_lookup_memo(pl->cfg.geo, pl->geo_memo, &p->src, &gs);
+	geo_lookup_memo(pl->cfg.geo, pl->geo_memo, &p->dst, &gd);
 	dir = geo_direction(gs.cls, gd.cls);
 	st->dir_packets[dir]++;
 	st->dir_bytes[dir] += f->wirelen;
 
 	if (pl->flows)
-		select_packet(pl, &p, &gs, &gd, dir);
+		select_packet(pl, p, &gs, &gd, dir);
 	else
-		meta_packet(pl->meta, &p);
+		meta_packet(pl->meta, p);
 }
 
 void pl_finish(struct pipeline *pl)
@@ -257,6 +264,7 @@ void pl_free(struct pipeline *pl)
 	meta_free(pl->meta);
 	flow_table_free(pl->flows);
 	sel_scratch_free(pl->scratch);
+	geo_memo_free(pl->geo_memo);
 	free(pl);
 }
 

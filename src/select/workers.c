@@ -3,18 +3,30 @@
  *
  * NOTES ON THE DESIGN
  *
- * File input (-r FILE -w N):
+ * Classic pcap file input (-r FILE -w N: the source can be dup()ed):
+ *
+ *   worker k reads every frame of the file through its own cursor (its own 1 MiB chunks),
+ *   decodes it, and runs pl_decoded on those whose pair hash (below) falls to k; the others
+ *   it only steps over; it clears every frame of its chunk after use. No thread hands frames
+ *   to another: reading and decoding are done N times over, in parallel, which costs less
+ *   than one reader feeding N workers. Worker 0 leads: it polls
+ *   the reload hook after each frame and publishes how far it has come (every WK_LEAD
+ *   frames); the others never pass it. A reload found after frame F is published with F
+ *   before the leader's position passes F, so every worker swaps before frame F, as one
+ *   worker would; the leader also retires the old set. The followers wait (spin, then
+ *   yield) only when they catch up with the leader.
+ *
+ * Other file input (pcapng, a pipe, -r -; -w N):
  *
  *   reader (calling thread)                       worker k (thread)
  *   source_next ─▶ pkt_decode ─▶ pair hash ─▶ k   ┌──────────── ring k ────────────┐
  *     copy into batch k's slab, wipe the     ───▶ │ slot slot slot slot (WK_SLOTS) │ ───▶ pl_frame,
  *     source's copy; a full batch is published    └────────────────────────────────┘      wipe the
  *                                                                                          slab copy
- * The reader decodes each frame only to find its endpoint pair; the decoder's keyed pair hash
- * (the one the flow table and the stream table use: ports only when the L4 header was
- * decoded) is symmetric: every packet that could belong to one selected flow or one TCP
- * stream reaches one worker, so the records and the summed counts equal those of one worker
- * (as long as no table overflows: limits are per worker). Frames that do not decode go to
+ * The reader decodes each frame only to find its endpoint pair, and owner_of (below) is
+ * symmetric in the pair under the flow table's port rule: every packet that could belong to
+ * one selected flow or one TCP stream reaches one worker, so the records and the summed counts
+ * equal those of one worker (as long as no table overflows: limits are per worker). Frames that do not decode go to
  * worker 0. A ring is a fixed array of WK_SLOTS batches (each up to WK_BATCH frames in a
  * WK_SLAB-byte slab); its head and tail move under a mutex once per batch, never per packet:
  * the producer blocks when all slots are full, the consumer when none is.
@@ -37,8 +49,12 @@
  * generation, and no other reload starts before that. A worker whose pl_reload fails (out of
  * memory) keeps the old set and tries again at its next boundary.
  *
- * Output: the pipelines' emit callback is wrapped so that each record line is written whole
- * under one mutex (emission is per flow, not per packet).
+ * Output: each worker gathers its record lines in its own buffer (WK_OUT bytes) and hands a
+ * full buffer to the caller's emit callback line by line under one mutex, so workers take
+ * the lock once per batch of lines, not once per record. Lines stay whole and in each
+ * worker's order of emission. A live worker also hands its lines on at least every
+ * WK_OUT_NS, so records do not wait for traffic; every worker hands them on at its end.
+ * A buffer is cleared once handed on.
  */
 #include "select/workers.h"
 
@@ -53,6 +69,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include <sched.h>
+
 #include <sodium.h>
 
 #include "common/log.h"
@@ -63,6 +81,10 @@
 #define WK_SLAB (512u << 10)       /* slab bytes per batch: more than libpcap's largest frame */
 #define WK_ALIGN 8u
 #define WK_POLL_NS 50000000L       /* live: the calling thread looks for reloads every 50 ms */
+#define WK_OUT (64u << 10)         /* bytes of record lines a worker gathers before output */
+#define WK_OUT_NS 100000000L       /* live: lines wait no longer than this */
+#define WK_LEAD 64u                /* pcap files: the leader publishes its position this often */
+#define WK_DONE UINT64_MAX         /* ... and this when it has ended */
 
 struct wk_desc {
 	uint64_t ts_us;
@@ -97,13 +119,17 @@ struct wk_worker {
 	bool started;
 	struct wk_ring ring;           /* file mode */
 	struct wk_slot *fill;          /* reader's side: the batch being filled, or NULL */
-	struct source *src;            /* live mode */
+	struct source *src;            /* live mode; pcap file mode: the worker's own cursor */
 	uint64_t gen;                  /* generation of the set the pipeline runs (worker's own) */
 	bool swap_failed;
 	atomic_uint_fast64_t acked;    /* gen, published for the reader / calling thread */
 	atomic_uint_fast64_t swap_packets; /* packets read before the last swap */
 	atomic_int done;
 	int failed;                    /* live: the ring broke; error says why (read after join) */
+	char *out;                     /* WK_OUT bytes: record lines, each after its length */
+	size_t out_len;
+	uint64_t out_since_ns;         /* live: when the oldest line in out came */
+	unsigned out_tick;
 	char error[256];
 };
 
@@ -120,18 +146,64 @@ struct wk_pool {
 	atomic_uint_fast64_t live_gen; /* live: published generation ... */
 	_Atomic(const struct sel_set *) live_sel;   /* ... and its set */
 	int linktype;                  /* file: of the source */
+	uint64_t okey[3];              /* owner_of's key, random per pool */
+	/* pcap file mode: the leader's position, and the reload it found (one at a time) */
+	atomic_uint_fast64_t lead_pos;
+	atomic_uint_fast64_t rl_gen, rl_frame;
+	_Atomic(const struct sel_set *) rl_sel;
 	char error[256];
 };
 
 /* --- output -------------------------------------------------------------------------------- */
 
-static void pool_emit(void *ctx, const char *line, size_t len)
+static uint64_t now_ns(void)
 {
-	struct wk_pool *wp = ctx;
+	struct timespec t;
 
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Hand the worker's gathered lines to the caller's callback, under the output lock. */
+static void out_flush(struct wk_worker *w)
+{
+	struct wk_pool *wp = w->pool;
+	size_t off = 0;
+
+	if (!w->out_len)
+		return;
 	pthread_mutex_lock(&wp->out_mu);
-	wp->cfg.emit(wp->cfg.emit_ctx, line, len);
+	while (off < w->out_len) {
+		uint32_t len;
+		memcpy(&len, w->out + off, sizeof(len));
+		wp->cfg.emit(wp->cfg.emit_ctx, w->out + off + sizeof(len), len);
+		off += sizeof(len) + len;
+	}
 	pthread_mutex_unlock(&wp->out_mu);
+	memset(w->out, 0, w->out_len);
+	w->out_len = 0;
+}
+
+static void worker_emit(void *ctx, const char *line, size_t len)
+{
+	struct wk_worker *w = ctx;
+	struct wk_pool *wp = w->pool;
+
+	if (!w->out || len > WK_OUT - sizeof(uint32_t)) {   /* no buffer, or a line that fills it */
+		out_flush(w);
+		pthread_mutex_lock(&wp->out_mu);
+		wp->cfg.emit(wp->cfg.emit_ctx, line, len);
+		pthread_mutex_unlock(&wp->out_mu);
+		return;
+	}
+	if (w->out_len + sizeof(uint32_t) + len > WK_OUT)
+		out_flush(w);
+	if (!w->out_len && w->src)
+		w->out_since_ns = now_ns();
+	uint32_t l32 = (uint32_t)len;
+	memcpy(w->out + w->out_len, &l32, sizeof(l32));
+	memcpy(w->out + w->out_len + sizeof(l32), line, len);
+	w->out_len += sizeof(l32) + len;
 }
 
 /* --- rings --------------------------------------------------------------------------------- */
@@ -260,6 +332,7 @@ static void *file_worker(void *arg)
 		ring_release(r);
 	}
 	pl_finish(w->pl);
+	out_flush(w);
 	atomic_store_explicit(&w->done, 1, memory_order_release);
 	return NULL;
 }
@@ -273,6 +346,8 @@ static void live_between(void *ctx)
 
 	if (gen != w->gen)
 		worker_swap(w, gen, atomic_load_explicit(&wp->live_sel, memory_order_relaxed));
+	if (w->out_len && (++w->out_tick & 63) == 0 && now_ns() - w->out_since_ns >= WK_OUT_NS)
+		out_flush(w);
 }
 
 static void *live_worker(void *arg)
@@ -283,6 +358,7 @@ static void *live_worker(void *arg)
 		snprintf(w->error, sizeof(w->error), "%s", source_error(w->src));
 		w->failed = 1;
 	}
+	out_flush(w);
 	atomic_store_explicit(&w->done, 1, memory_order_release);
 	return NULL;
 }
@@ -364,16 +440,40 @@ static int reload_poll(struct wk_pool *wp)
 
 /* --- file input ---------------------------------------------------------------------------- */
 
-/* The worker that owns the frame's endpoint pair: the flow table's port rule, symmetric. */
+/*
+ * The worker that owns a decoded frame: a symmetric function of its two endpoints (address,
+ * and port when the L4 header was decoded: the flow table's rule), so that every packet of
+ * one flow or TCP stream, either way, goes to one worker. It runs on every frame in every
+ * worker, so it is a few multiplications, not the flow table's SipHash; the process's random
+ * key keeps outsiders from steering flows onto one worker. Frames that did not decode go to
+ * worker 0.
+ */
+static uint64_t end_mix(const uint64_t k[3], const struct sk_addr *a, uint16_t port)
+{
+	uint64_t hi, lo, x;
+
+	memcpy(&hi, a->b, sizeof(hi));
+	memcpy(&lo, a->b + 8, sizeof(lo));
+	x = (hi ^ k[0]) * 0x9e3779b97f4a7c15u + (lo ^ k[1]);
+	x = (x ^ (x >> 31) ^ port) * k[2];
+	return x ^ (x >> 29);
+}
+
+static unsigned owner_of(const struct wk_pool *wp, enum pkt_err e, const struct pkt *p)
+{
+	if (wp->n == 1 || e != PKT_OK)
+		return 0;
+	uint16_t sp = p->has_l4 ? p->sport : 0, dp = p->has_l4 ? p->dport : 0;
+	uint64_t h = end_mix(wp->okey, &p->src, sp) + end_mix(wp->okey, &p->dst, dp);
+	return (unsigned)(((h >> 32) * wp->n) >> 32);
+}
+
 static unsigned dispatch(const struct wk_pool *wp, int linktype, const struct frame *f)
 {
 	struct pkt p;
+	enum pkt_err e = wp->n == 1 ? PKT_OK : pkt_decode_headers(linktype, f->data, f->caplen, &p);
 
-	if (wp->n == 1 || pkt_decode(linktype, f->data, f->caplen, &p) != PKT_OK)
-		return 0;
-	/* the decoder's keyed pair hash, the one the flow tables use: computed once per frame */
-	uint64_t h = pkt_pair_hash(&p);
-	return (unsigned)(((h >> 32) * wp->n) >> 32);
+	return owner_of(wp, e, &p);
 }
 
 /* End every worker's stream: partial batches out, then an end batch each. */
@@ -404,7 +504,7 @@ static void publish_reload(struct wk_pool *wp)
 	}
 }
 
-int wk_run_file(struct wk_pool *wp, struct source *src)
+static int run_reader(struct wk_pool *wp, struct source *src)
 {
 	enum src_status s = SRC_END;
 	uint64_t frames = 0;
@@ -464,6 +564,133 @@ out:
 	join_workers(wp);
 	retire_check(wp);
 	return rc;
+}
+
+/* --- classic pcap file input: every worker reads --------------------------------------------------------------------- */
+
+/* Leader: a reload found after frame `frame` goes out to the followers, and the leader swaps. */
+static void lead_reload(struct wk_worker *w, uint64_t frame)
+{
+	struct wk_pool *wp = w->pool;
+
+	atomic_store_explicit(&wp->rl_frame, frame, memory_order_relaxed);
+	atomic_store_explicit(&wp->rl_sel, wp->cur, memory_order_relaxed);
+	atomic_store_explicit(&wp->rl_gen, wp->gen, memory_order_release);
+	worker_swap(w, wp->gen, wp->cur);
+}
+
+/* Follower: before frame i, wait until the leader has passed it, then take up a reload that
+ * falls at or before i (at i itself, unless an earlier swap failed for want of memory). */
+static void follow(struct wk_worker *w, uint64_t i, uint64_t *limit)
+{
+	struct wk_pool *wp = w->pool;
+	unsigned spins = 0;
+
+	while (i >= *limit) {
+		*limit = atomic_load_explicit(&wp->lead_pos, memory_order_acquire);
+		if (i < *limit || source_stop_flag)
+			break;
+		if (++spins < 256)
+			__builtin_ia32_pause();
+		else
+			sched_yield();
+	}
+	uint64_t g = atomic_load_explicit(&wp->rl_gen, memory_order_acquire);
+	if (g != w->gen && atomic_load_explicit(&wp->rl_frame, memory_order_relaxed) <= i)
+		worker_swap(w, g, atomic_load_explicit(&wp->rl_sel, memory_order_relaxed));
+}
+
+static void *walk_worker(void *arg)
+{
+	struct wk_worker *w = arg;
+	struct wk_pool *wp = w->pool;
+	const int linktype = wp->linktype;
+	const bool lead = w->idx == 0;
+	enum src_status s = SRC_END;
+	uint64_t i = 0, limit = 0;
+	struct frame f;
+	struct pkt p;
+
+	for (;; i++) {
+		if (!lead)
+			follow(w, i, &limit);
+		if (source_stop_flag)
+			break;
+		s = source_next(w->src, &f);
+		if (s != SRC_FRAME)
+			break;
+		enum pkt_err e = pkt_decode_headers(linktype, f.data, f.caplen, &p);
+		if (owner_of(wp, e, &p) == w->idx) {
+			if (e == PKT_OK)
+				pkt_hash_pair(&p);
+			pl_decoded(w->pl, &f, e, &p);
+		}
+		memset((void *)f.data, 0, f.caplen);   /* this worker's copy, owned or not (rule 1) */
+		if (!lead)
+			continue;
+		if (reload_poll(wp))
+			lead_reload(w, i + 1);
+		else if (wp->old && (i & 255) == 0)
+			retire_check(wp);
+		if (((i + 1) & (WK_LEAD - 1)) == 0)
+			atomic_store_explicit(&wp->lead_pos, i + 1, memory_order_release);
+	}
+	if (lead) {
+		if (reload_poll(wp))   /* a request made while no packet came is answered before the end */
+			lead_reload(w, i);
+		if (s == SRC_ERROR && !source_stop_flag) {
+			snprintf(w->error, sizeof(w->error), "%s", source_error(w->src));
+			w->failed = 1;
+		}
+		atomic_store_explicit(&wp->lead_pos, WK_DONE, memory_order_release);
+	} else if (s == SRC_END) {
+		follow(w, i, &limit);  /* a reload the leader found at the very end */
+	}
+	pl_finish(w->pl);
+	out_flush(w);
+	atomic_store_explicit(&w->done, 1, memory_order_release);
+	return NULL;
+}
+
+/* The workers' cursors stay open until the next run or wk_free (wk_holds looks into them). */
+static void close_cursors(struct wk_pool *wp)
+{
+	for (unsigned i = 0; i < wp->n; i++) {
+		source_close(wp->w[i]->src);
+		wp->w[i]->src = NULL;
+	}
+}
+
+static int run_walk(struct wk_pool *wp, struct source *src)
+{
+	wp->linktype = source_linktype(src);
+	atomic_store_explicit(&wp->lead_pos, 0, memory_order_relaxed);
+	atomic_store_explicit(&wp->rl_gen, wp->gen, memory_order_relaxed);
+	close_cursors(wp);
+	for (unsigned i = 0; i < wp->n; i++) {
+		char err[256] = "";
+		if (!(wp->w[i]->src = source_dup(src, err, sizeof(err)))) {
+			snprintf(wp->error, sizeof(wp->error), "worker %u: %s", i, err);
+			return -1;
+		}
+	}
+	if (start_workers(wp, walk_worker) < 0) {
+		source_stop_flag = 1;      /* the started ones stop at their next frame */
+		join_workers(wp);
+		return -1;
+	}
+	join_workers(wp);
+	retire_check(wp);
+	if (wp->w[0]->failed) {
+		snprintf(wp->error, sizeof(wp->error), "%s", wp->w[0]->error);
+		return -1;
+	}
+	return 0;
+}
+
+int wk_run_file(struct wk_pool *wp, struct source *src)
+{
+	return src->ops->dup ? run_walk(wp, src) : run_reader(wp, src);
 }
 
 /* --- live input ---------------------------------------------------------------------------- */
@@ -542,6 +769,8 @@ struct wk_pool *wk_new(const struct pl_config *cfg, unsigned n, const struct wk_
 	}
 	wp->cfg = *cfg;
 	wp->cur = (struct sel_set *)cfg->sel;    /* ours from now on */
+	randombytes_buf(wp->okey, sizeof(wp->okey));
+	wp->okey[2] |= 1;                        /* an odd multiplier */
 	if (hooks)
 		wp->hooks = *hooks;
 	pthread_mutex_init(&wp->out_mu, NULL);
@@ -549,8 +778,7 @@ struct wk_pool *wk_new(const struct pl_config *cfg, unsigned n, const struct wk_
 	wp->pls = calloc(n, sizeof(*wp->pls));
 	if (!wp->w || !wp->pls)
 		goto err;
-	wcfg.emit = pool_emit;
-	wcfg.emit_ctx = wp;
+	wcfg.emit = worker_emit;
 	for (unsigned i = 0; i < n; i++) {
 		struct wk_worker *w = calloc(1, sizeof(*w));   /* one allocation each: no false sharing of the hot fields */
 		if (!w)
@@ -558,6 +786,8 @@ struct wk_pool *wk_new(const struct pl_config *cfg, unsigned n, const struct wk_
 		wp->w[wp->n++] = w;
 		w->pool = wp;
 		w->idx = i;
+		w->out = malloc(WK_OUT);       /* NULL: lines go out one by one */
+		wcfg.emit_ctx = w;
 		if (!(w->pl = pl_new(&wcfg)))
 			goto err;
 		wp->pls[i] = w->pl;
@@ -577,6 +807,8 @@ void wk_free(struct wk_pool *wp)
 		source_close(w->src);
 		ring_destroy(&w->ring);
 		pl_free(w->pl);
+		out_flush(w);                  /* lines of a pipeline freed without a run's end */
+		free(w->out);
 		free(w);
 	}
 	free(wp->w);
@@ -612,6 +844,8 @@ bool wk_holds(const struct wk_pool *wp, const void *needle, size_t n)
 	for (unsigned i = 0; i < wp->n; i++) {
 		const struct wk_ring *r = &wp->w[i]->ring;
 		if (r->map && n && memmem(r->map, r->map_len, needle, n))
+			return true;
+		if (source_holds(wp->w[i]->src, needle, n))   /* a worker's own file cursor */
 			return true;
 	}
 	return false;
