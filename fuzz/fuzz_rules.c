@@ -9,7 +9,15 @@
 
 #include "select/rules.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* No compiled-pattern cache: one file per input would pile up in the cache directory. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	setenv("SAKIMORI_CACHE_DIR", "off", 1);
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -407,6 +407,52 @@ static void concurrent_lookups(void **state)
 		assert_true(w[i].digest == lookup_digest(w[i].seed));
 }
 
+/* The memo answers what the tables answer: 200,000 lookups drawn from a pool of 20,000
+ * addresses (IPv4 and IPv6, domestic, foreign and unknown), many more than the memo's slots,
+ * so that addresses meet in one slot again and again; and an address that differs from a
+ * remembered one only in its last bit gets its own answer. */
+static void memo_agrees(void **state)
+{
+	enum { POOL = 20000 };
+	struct sk_addr *pool = calloc(POOL, sizeof(*pool));
+	struct geo_memo *m = geo_memo_new();
+	uint64_t s = 0x5eed;
+
+	assert_non_null(pool);
+	assert_non_null(m);
+	for (int i = 0; i < POOL; i++) {
+		uint64_t r = rng_next(&s);
+		if (i % 5 == 4) {               /* random IPv6, mostly unallocated: unknown */
+			for (int k = 0; k < 16; k++)
+				pool[i].b[k] = (uint8_t)(rng_next(&s) >> 24);
+			pool[i].b[0] = 0x20 | (pool[i].b[0] & 0x0f);
+		} else if (i % 5 == 3) {
+			addr_from_v4(&pool[i], (uint32_t)r);
+		} else {
+			enum geo_class c = i % 2 ? GEO_DOMESTIC : GEO_FOREIGN;
+			assert_int_equal(geo_sample(G, c, i % 3 ? 4 : 6, r, r >> 7, &pool[i]), 0);
+		}
+	}
+	for (int i = 0; i < 200000; i++) {
+		struct sk_addr a = pool[rng_next(&s) % POOL];
+		struct geo_info want, got;
+		if (i % 7 == 0)
+			a.b[15] ^= 1;
+		geo_lookup(G, &a, &want);
+		geo_lookup_memo(G, m, &a, &got);
+		assert_int_equal(got.cls, want.cls);
+		assert_int_equal(got.asn, want.asn);
+		assert_string_equal(got.cc, want.cc);
+	}
+	/* no memo (out of memory): the tables answer */
+	struct geo_info x, y;
+	geo_lookup(G, &pool[0], &x);
+	geo_lookup_memo(G, NULL, &pool[0], &y);
+	assert_memory_equal(&x, &y, sizeof(x));
+	geo_memo_free(m);
+	free(pool);
+}
+
 /* ---- the table cache ----------------------------------------------------------------------- */
 
 static char cache_dir[256];
@@ -669,6 +715,7 @@ int main(void)
 		cmocka_unit_test(direction_table),
 		cmocka_unit_test(sampling),
 		cmocka_unit_test(concurrent_lookups),
+		cmocka_unit_test(memo_agrees),
 		cmocka_unit_test(cache_written_then_loaded),
 		cmocka_unit_test(cache_refused_when_bad),
 		cmocka_unit_test(cache_tables_checked),

@@ -453,6 +453,33 @@ static void test_every_prefix_wants_more(void **state)
 	assert_same(&h, &want);
 }
 
+/* JA4 sorts its cipher list, short (insertion sort) and long (qsort) alike: a hello with its
+ * ciphers in any order has the JA4 of the same hello with them in order; JA3 keeps order. */
+static void test_ja4_sorts_any_length(void **state)
+{
+	static const size_t lens[] = { 3, 17, 64, 65, 300 };
+	static uint16_t c[300], sorted[300];
+	struct bytes a, b;
+	struct tls_hello ha, hb;
+
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		size_t n = lens[k];
+		for (size_t i = 0; i < n; i++)
+			sorted[i] = (uint16_t)(0x0100 + 3 * i);
+		for (size_t i = 0; i < n; i++)          /* reversed, then two swapped */
+			c[i] = sorted[n - 1 - i];
+		uint16_t t = c[0];
+		c[0] = c[n / 2];
+		c[n / 2] = t;
+		build_hello(&a, 0x0303, c, n, NULL, 0);
+		build_hello(&b, 0x0303, sorted, n, NULL, 0);
+		assert_int_equal(parse(a.b, a.n, &ha), TLS_OK);
+		assert_int_equal(parse(b.b, b.n, &hb), TLS_OK);
+		assert_string_equal(ha.ja4, hb.ja4);
+		assert_string_not_equal(ha.ja3, hb.ja3);
+	}
+}
+
 static void test_two_records(void **state)
 {
 	struct tls_hello want, h;
@@ -808,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_every_prefix_wants_more),
 		cmocka_unit_test(test_two_records),
 		cmocka_unit_test(test_many_records),
+		cmocka_unit_test(test_ja4_sorts_any_length),
 		cmocka_unit_test(test_not_tls),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_corruption_survives),

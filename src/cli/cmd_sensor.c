@@ -9,12 +9,14 @@
  * standard output (standard error when the records do); no byte of any packet is printed.
  *
  * -i captures live (AF_PACKET ring, source_afpacket.c). -w N (N > 1) runs N pipelines on N
- * threads (select/workers.h): live, one ring each in one fanout group; from a file, one reader
- * thread that hands each flow's frames to one worker. Records go to the one output, the
+ * threads (select/workers.h): live, one ring each in one fanout group; from a classic pcap
+ * file, every worker reads the file and keeps its share of the flows; from pcapng or a pipe,
+ * one reader thread hands each flow's frames to one worker. Records go to the one output, the
  * summary and the stats are summed over the workers. -w 1 (the default) is the single-threaded
- * path, no extra thread. With workers a reload is built once by the reading (or, live, the
- * waiting) thread and taken up by each worker at its next packet boundary; "reloaded" is
- * logged once every worker has it, and the old set is freed then.
+ * path, no extra thread. With workers a reload is built once (by worker 0, the reader thread
+ * or, live, the waiting thread) and taken up by each worker at the same packet boundary
+ * (live: its next one); "reloaded" is logged once every worker has it, and the old set is
+ * freed then.
  * Signals, for files and live alike: SIGTERM and SIGINT stop reading at the next packet
  * boundary (live: within ~100 ms even without traffic); open flows are emitted and the stats
  * written as at the end of a file, and the exit status is 0 ("stopped by signal"). SIGHUP

@@ -35,8 +35,9 @@
  */
 #include "geo/geo.h"
 
+#include "common/cachefile.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <libloc/database.h>
 #include <libloc/libloc.h>
 #include <libloc/network.h>
@@ -47,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -835,7 +835,8 @@ out:
  * code; the checksum whether it is intact; then every table is checked as if it came from a
  * stranger (it may: a cache directory is the user's, not ours), so that a bad file is at
  * worst refused. The cache holds the tables as geo_open leaves them: before any domestic
- * overrides, which are applied on top at each start.
+ * overrides, which are applied on top at each start. Directory, trust checks and atomic
+ * writes are common/cachefile.c's, shared with the pattern cache.
  */
 
 #define CACHE_MAGIC "SKGEOC1\n"
@@ -1028,29 +1029,12 @@ int geo_cache_seal(void *data, size_t len)
 static int cache_identity(const char *path, const char *cache_dir, char *file, size_t filelen,
 			  struct cache_hdr *id)
 {
-	char real[PATH_MAX], dirbuf[PATH_MAX];
-	const char *dir = cache_dir, *env;
+	char real[PATH_MAX], dir[PATH_MAX];
 	struct stat st;
 	int n;
 
-	if (!dir) {
-		env = getenv("SAKIMORI_CACHE_DIR");
-		if (env)
-			dir = strcmp(env, "off") ? env : "";
-	}
-	if (!dir) {
-		env = getenv("XDG_CACHE_HOME");
-		if (env && env[0] == '/')
-			n = snprintf(dirbuf, sizeof(dirbuf), "%s/sakimori", env);
-		else if ((env = getenv("HOME")) && env[0] == '/')
-			n = snprintf(dirbuf, sizeof(dirbuf), "%s/.cache/sakimori", env);
-		else
-			return -1;
-		if (n < 0 || (size_t)n >= sizeof(dirbuf))
-			return -1;
-		dir = dirbuf;
-	}
-	if (!dir[0] || !realpath(path, real) || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+	if (cachefile_dir(cache_dir, dir, sizeof(dir)) < 0 || !realpath(path, real) ||
+	    stat(real, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
 
 	memset(id, 0, sizeof(*id));
@@ -1082,68 +1066,21 @@ static bool same_identity(const struct cache_hdr *a, const struct cache_hdr *b)
 static struct geo *cache_load(const char *file, const struct cache_hdr *id, bool *existed)
 {
 	struct cache_hdr h;
-	struct stat st;
+	struct cachefile cf;
 	struct geo *g = NULL;
-	void *map = MAP_FAILED;
-	int fd;
+	enum cachefile_rc rc;
 
-	*existed = false;
-	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	*existed = true;
 	/* ours and not writable by others, or not trusted at all (rule 4 rests on it) */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) || (uint64_t)st.st_size < sizeof(h) ||
-	    (uint64_t)st.st_size > sizeof(h) + ((uint64_t)MAX_PIECES * 24 + (uint64_t)MAX_VALS * 8))
-		goto out;
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		goto out;
-	memcpy(&h, map, sizeof(h));
-	if (!same_identity(&h, id))
-		goto out;
-	g = cache_parse(map, (size_t)st.st_size, NULL, 0);
-out:
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)st.st_size);
-	close(fd);
+	rc = cachefile_open(file, sizeof(h),
+			    sizeof(h) + ((uint64_t)MAX_PIECES * 24 + (uint64_t)MAX_VALS * 8), &cf);
+	*existed = rc != CACHEFILE_ABSENT;
+	if (rc != CACHEFILE_OK)
+		return NULL;
+	memcpy(&h, cf.data, sizeof(h));
+	if (same_identity(&h, id))
+		g = cache_parse(cf.data, cf.len, NULL, 0);
+	cachefile_close(&cf);
 	return g;
-}
-
-/* mkdir -p, private. */
-static int make_dirs(const char *dir)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		char c = buf[i];
-		buf[i] = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -1;
-		buf[i] = c;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Write g's tables to file (through a temporary file and rename). Returns 0 or -1. */
@@ -1151,57 +1088,25 @@ static int cache_write(const struct geo *g, const char *file, const struct cache
 {
 	struct cache_hdr h = *id;
 	struct cache_layout l;
-	char tmp[PATH_MAX + 96], dir[PATH_MAX];
-	uint8_t *buf;
-	int fd = -1, rc = -1;
-	const char *slash = strrchr(file, '/');
-
-	if (!slash || (size_t)(slash - file) >= sizeof(dir))
-		return -1;
-	memcpy(dir, file, (size_t)(slash - file));
-	dir[slash - file] = '\0';
-	if (make_dirs(dir) < 0)
-		return -1;
+	uint8_t *d;
+	int rc;
 
 	h.nvals = g->nvals;
 	h.n4 = g->t4.n;
 	h.n6 = g->t6.n;
 	cache_layout(h.nvals, h.n4, h.n6, &l);
 	h.payload = l.len;
-	buf = calloc(1, sizeof(h) + l.len);
-	if (!buf)
+	d = calloc(1, l.len);
+	if (!d)
 		return -1;
-	uint8_t *d = buf + sizeof(h);
 	memcpy(d + l.vals, g->vals, g->nvals * sizeof(*g->vals));
 	memcpy(d + l.start4, g->t4.start4, g->t4.n * sizeof(uint32_t));
 	memcpy(d + l.val4, g->t4.val, g->t4.n * sizeof(uint32_t));
 	memcpy(d + l.start6, g->t6.start6, g->t6.n * sizeof(u128));
 	memcpy(d + l.val6, g->t6.val, g->t6.n * sizeof(uint32_t));
 	crypto_generichash(h.sum, sizeof(h.sum), d, l.len, NULL, 0);
-	memcpy(buf, &h, sizeof(h));
-
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", file, (long)getpid()) >= (int)sizeof(tmp))
-		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	if (write_all(fd, buf, sizeof(h) + l.len) < 0 || close(fd) < 0) {
-		fd = -1;
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, file) < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(buf);
+	rc = cachefile_write(file, &h, sizeof(h), d, l.len);
+	free(d);
 	return rc;
 }
 

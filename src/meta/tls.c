@@ -522,6 +522,23 @@ static int cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort a JA4 list: insertion sort for the short lists real hellos carry (no call per
+ * comparison), qsort for the long ones a hostile hello may send. */
+static void sort_u16(uint16_t *v, size_t n)
+{
+	if (n > 64) {
+		qsort(v, n, sizeof(v[0]), cmp_u16);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint16_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 static const char *ja4_version(uint16_t v)
 {
 	switch (v) {
@@ -602,7 +619,7 @@ static void ja4(const struct hello *h, struct tls_hello *out, char *raw, size_t 
 
 	/* b: ciphers sorted */
 	memcpy(v, h->ciphers, h->n_ciphers * sizeof(v[0]));
-	qsort(v, h->n_ciphers, sizeof(v[0]), cmp_u16);
+	sort_u16(v, h->n_ciphers);
 	sink_put(&k, "_");
 	crypto_hash_sha256_init(&st);
 	k.sha = &st;
@@ -615,7 +632,7 @@ static void ja4(const struct hello *h, struct tls_hello *out, char *raw, size_t 
 	for (size_t i = 0; i < h->n_exts; i++)
 		if (h->exts[i] != EXT_SNI && h->exts[i] != EXT_ALPN)
 			v[n++] = h->exts[i];
-	qsort(v, n, sizeof(v[0]), cmp_u16);
+	sort_u16(v, n);
 	sink_put(&k, "_");
 	crypto_hash_sha256_init(&st);
 	k.sha = &st;

@@ -566,7 +566,7 @@ out:
 	return rc;
 }
 
-/* --- classic pcap file input: every worker reads --------------------------------------------------------------------- */
+/* --- classic pcap file input: every worker reads ------------------------------------------- */
 
 /* Leader: a reload found after frame `frame` goes out to the followers, and the leader swaps. */
 static void lead_reload(struct wk_worker *w, uint64_t frame)
