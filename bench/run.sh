@@ -337,10 +337,16 @@ if "$S" sensor -h 2>&1 | grep -q -- '-w N'; then
 		"$B/records-w.jsonl" | sort -u >"$B/skw-endpoints.txt"
 	W_FOUND=$(comm -12 "$B/planted-ips.txt" "$B/skw-endpoints.txt" | wc -l)
 	W_SCALE=$(ratio "$W_ADJ" "$SK_PPS_ADJ")
+	# the workers must write what one worker writes (as a set: the order of lines differs)
+	if [ "$(sort "$B/records.jsonl" | cksum)" = "$(sort "$B/records-w.jsonl" | cksum)" ]; then
+		W_SAME="the same records as (b)"
+	else
+		W_SAME="records DIFFER from (b)"
+	fi
 	row "(c) \`sakimori sensor\`, $CORES workers: raw / start-up adjusted (×$W_SCALE of (b))" \
 		"$(fmt "$W_PPS") / $(fmt "$W_ADJ")" \
 		"$(ratio "$W_PPS" "$C_PPS") / $(ratio "$W_ADJ" "$C_PPS")" \
-		"$(mib "$(maxof $ms)")" "as (b)" "$W_FOUND/$NPLANT planted sources"
+		"$(mib "$(maxof $ms)")" "as (b)" "$W_FOUND/$NPLANT planted sources; $W_SAME"
 else
 	row "(c) \`sakimori sensor\`, $CORES workers" "n/a (this sensor has no -w N)" "n/a" "n/a" "n/a" "n/a"
 fi
