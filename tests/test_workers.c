@@ -15,7 +15,9 @@
  *     "SECRET-" tokens);
  *   - frames that do not decode all go to worker 0 (real ARP request bytes);
  *   - a source that breaks mid-way: -1 with its reason, the counts so far, open flows emitted;
- *     source_stop_flag stops the reader at the next frame and every worker still finishes.
+ *     source_stop_flag stops the reader at the next frame and every worker still finishes;
+ *     the same when every worker reads (a file cut mid-frame; the flag set from the leader's
+ *     poll), and a stopped worker's read-ahead is cleared.
  * Addresses are classified with the installed location database (geo_open(NULL)).
  */
 #include <setjmp.h>
@@ -577,6 +579,85 @@ static void test_workers_stop_flag(void **state)
 	result_free(&res);
 }
 
+/* Every worker reading the file: the stop flag (set here from the leader's reload poll, as a
+ * signal would set it) stops all of them at their next frame, and each emits its open flows. */
+static struct sel_set *stop_at_3000(void *ctx)
+{
+	uint64_t *calls = ctx;
+
+	if (++*calls == 3000)
+		source_stop_flag = 1;
+	return NULL;
+}
+
+static void test_workers_stop_flag_every_reader(void **state)
+{
+	struct result res = { 0 };
+	char err[256];
+	uint64_t calls = 0;
+	struct wk_hooks hooks = { .reload = stop_at_3000, .ctx = &calls };
+	struct pl_config cfg = { .geo = geo, .key = &key, .sel = parse(sel_text), .emit = collect,
+				 .emit_ctx = &res.recs };
+	struct wk_pool *wp = wk_new(&cfg, 3, &hooks);
+	struct source *src = source_open_file(cap_path, err, sizeof(err));
+
+	assert_non_null(wp);
+	assert_non_null(src);
+	assert_non_null(src->ops->dup);            /* the every-worker-reads path */
+	assert_int_equal(wk_run_file(wp, src), 0);
+	source_stop_flag = 0;
+	assert_int_equal(calls, 3001);             /* stopped at its next frame; one last poll */
+	assert_true(wk_packets(wp) > 1000 && wk_packets(wp) <= 3000);   /* followers never pass it */
+	assert_true(res.recs.n > 0);
+	assert_int_equal(res.recs.not_json, 0);
+	assert_false(wk_holds(wp, "SECRET-", 7));   /* a stopped worker's read-ahead: cleared */
+	source_close(src);
+	wk_free(wp);
+	result_free(&res);
+}
+
+/* Every worker reading a file cut mid-frame: -1 with the reader's reason, every frame before
+ * the cut counted once, open flows emitted. */
+static void test_workers_truncated_every_reader(void **state)
+{
+	struct result res = { 0 };
+	char err[256], cut_path[300];
+	struct pl_config cfg = { .geo = geo, .key = &key, .sel = parse(sel_text), .emit = collect,
+				 .emit_ctx = &res.recs };
+	struct wk_pool *wp = wk_new(&cfg, 2, NULL);
+	FILE *in = fopen(cap_path, "rb"), *out;
+	static uint8_t buf[1 << 16];
+	size_t left = 5000000, n;   /* bytes kept: a few MiB, then a frame cut short */
+
+	snprintf(cut_path, sizeof(cut_path), "%s.cut", cap_path);
+	out = fopen(cut_path, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (left && (n = fread(buf, 1, left < sizeof(buf) ? left : sizeof(buf), in)) > 0) {
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+		left -= n;
+	}
+	fclose(in);
+	fclose(out);
+	struct source *src = source_open_file(cut_path, err, sizeof(err));
+	struct source *ref = source_open_libpcap(cut_path, err, sizeof(err));
+	struct frame f;
+	uint64_t frames = 0;
+	assert_non_null(src);
+	assert_non_null(ref);
+	while (source_next(ref, &f) == SRC_FRAME)
+		frames++;
+	assert_int_equal(wk_run_file(wp, src), -1);
+	assert_non_null(strstr(wk_error(wp), "truncated dump file"));
+	assert_int_equal(wk_packets(wp), frames);
+	assert_true(res.recs.n > 0);
+	source_close(ref);
+	source_close(src);
+	wk_free(wp);
+	unlink(cut_path);
+	result_free(&res);
+}
+
 static void test_stats_add_widens_times(void **state)
 {
 	struct pl_stats sum, a, b;
@@ -644,6 +725,8 @@ int main(void)
 		cmocka_unit_test(test_workers_undecodable_to_zero),
 		cmocka_unit_test(test_workers_source_breaks),
 		cmocka_unit_test(test_workers_stop_flag),
+		cmocka_unit_test(test_workers_stop_flag_every_reader),
+		cmocka_unit_test(test_workers_truncated_every_reader),
 		cmocka_unit_test(test_stats_add_widens_times),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -646,6 +646,10 @@ static void *walk_worker(void *arg)
 	} else if (s == SRC_END) {
 		follow(w, i, &limit);  /* a reload the leader found at the very end */
 	}
+	if (s != SRC_END) {            /* stopped or broken: what was read ahead is cleared now */
+		source_close(w->src);
+		w->src = NULL;
+	}
 	pl_finish(w->pl);
 	out_flush(w);
 	atomic_store_explicit(&w->done, 1, memory_order_release);
