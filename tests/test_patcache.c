@@ -461,6 +461,27 @@ static void compile_error_unchanged(void **state)
 	assert_int_equal(count_files(NULL, 0), 0);
 }
 
+/* A FIFO where a cache file should be is refused without blocking, and replaced. */
+static void fifo_refused(void **state)
+{
+	enum { N = sizeof(base_set) / sizeof(base_set[0]) };
+	struct pat_cache_stats st;
+	struct stat sb;
+	char f[512];
+
+	pat_free(build(base_set, N, &st));
+	expect(&st, 0, 2, 0, 0);
+	assert_int_equal(count_files(f, sizeof(f)), 2);
+	assert_int_equal(unlink(f), 0);
+	assert_int_equal(mkfifo(f, 0600), 0);
+	pat_free(build(base_set, N, &st));                 /* would hang on a blocking open */
+	expect(&st, 1, 1, 1, 0);
+	assert_int_equal(lstat(f, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	pat_free(build(base_set, N, &st));
+	expect(&st, 2, 0, 0, 0);
+}
+
 /* Old sets' files are pruned: the newest 64 hs-*.cache stay, other names are left alone. */
 static void old_files_pruned(void **state)
 {
@@ -498,6 +519,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(off_and_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(compile_error_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(old_files_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(fifo_refused, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

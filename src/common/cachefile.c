@@ -55,7 +55,7 @@ enum cachefile_rc cachefile_open(const char *file, size_t min, size_t max, struc
 
 	cf->data = NULL;
 	cf->len = 0;
-	fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
 	if (fd < 0)
 		return CACHEFILE_ABSENT;
 	/* ours and not writable by others, or not trusted at all */
