@@ -224,6 +224,7 @@ void pl_decoded(struct pipeline *pl, const struct frame *f, enum pkt_err e, stru
 		return;
 	}
 	st->pk.decoded++;
+	pkt_hash_pair(p);                 /* once, for the stream and flow tables */
 	p->ts_us = f->ts_us;
 	p->wirelen = f->wirelen;
 

@@ -60,9 +60,9 @@ struct pipeline *pl_new(const struct pl_config *cfg);
 /* One captured frame of the given link type. The caller wipes the frame's bytes once this
  * returns (pl_run_source does: rule 1); pl_frame keeps no pointer into them. */
 void pl_frame(struct pipeline *pl, int linktype, const struct frame *f);
-/* The same for a frame the caller has already run through pkt_decode (e is its result, p
- * what it filled in): a worker that decoded the frame to find its owner does not decode it
- * twice. p may be changed. */
+/* The same for a frame the caller has already decoded (pkt_decode or pkt_decode_headers: e is
+ * its result, p what it filled in; the pair hash is added if missing): a worker that decoded
+ * the frame to find its owner does not decode it twice. p may be changed. */
 void pl_decoded(struct pipeline *pl, const struct frame *f, enum pkt_err e, struct pkt *p);
 /* End of input: emit every open flow, release all stream state (wiped), settle the counts. */
 void pl_finish(struct pipeline *pl);

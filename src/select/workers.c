@@ -198,8 +198,8 @@ static void worker_emit(void *ctx, const char *line, size_t len)
 	}
 	if (w->out_len + sizeof(uint32_t) + len > WK_OUT)
 		out_flush(w);
-	if (!w->out_len && w->src)
-		w->out_since_ns = now_ns();
+	if (!w->out_len)
+		w->out_since_ns = now_ns();   /* live workers flush by age (live_between) */
 	uint32_t l32 = (uint32_t)len;
 	memcpy(w->out + w->out_len, &l32, sizeof(l32));
 	memcpy(w->out + w->out_len + sizeof(l32), line, len);
@@ -620,11 +620,8 @@ static void *walk_worker(void *arg)
 		if (s != SRC_FRAME)
 			break;
 		enum pkt_err e = pkt_decode_headers(linktype, f.data, f.caplen, &p);
-		if (owner_of(wp, e, &p) == w->idx) {
-			if (e == PKT_OK)
-				pkt_hash_pair(&p);
-			pl_decoded(w->pl, &f, e, &p);
-		}
+		if (owner_of(wp, e, &p) == w->idx)
+			pl_decoded(w->pl, &f, e, &p);   /* adds the pair hash */
 		memset((void *)f.data, 0, f.caplen);   /* this worker's copy, owned or not (rule 1) */
 		if (!lead)
 			continue;
