@@ -606,31 +606,13 @@ static void dispatch_locked(struct hub *hub, const struct hub_principal *who, co
 	json_decref(req.json);
 }
 
-void hub_handle_as(struct hub *hub, const struct hub_principal *who, const char *method,
-		   const char *url_path, const char *const *query, const uint8_t *body, size_t body_len,
-		   struct hub_resp *resp)
+/* Every request enters here: checks the call, takes the hub's lock, re-verifies the audit
+ * log's new entries, then routes as who, or as the bearer of authorization when who is NULL. */
+static void handle(struct hub *hub, const struct hub_principal *who, const char *authorization,
+		   const char *method, const char *url_path, const char *const *query,
+		   const uint8_t *body, size_t body_len, struct hub_resp *resp)
 {
-	char err[256];
-
-	resp_init(resp);
-	if (!method || !url_path || (!body && body_len)) {
-		hub_fail(resp, 400, "bad request");
-		return;
-	}
-	pthread_mutex_lock(&hub->lock);
-	if (audit_catch_up(hub, err, sizeof(err)) < 0) {
-		log_error("audit: %s", err);
-		hub_fail(resp, 500, "audit log does not verify");
-	} else {
-		dispatch_locked(hub, who, method, url_path, query, body, body_len, resp);
-	}
-	pthread_mutex_unlock(&hub->lock);
-}
-
-void hub_handle(struct hub *hub, const char *method, const char *url_path, const char *const *query,
-		const char *authorization, const uint8_t *body, size_t body_len, struct hub_resp *resp)
-{
-	struct hub_principal who;
+	struct hub_principal bearer;
 	char err[256];
 	int rc;
 
@@ -645,18 +627,34 @@ void hub_handle(struct hub *hub, const char *method, const char *url_path, const
 		hub_fail(resp, 500, "audit log does not verify");
 		goto out;
 	}
-	rc = authenticate(hub, authorization, &who);
-	if (rc == 401) {
-		hub_fail(resp, 401, "invalid credentials");
-		goto out;
+	if (!who) {
+		rc = authenticate(hub, authorization, &bearer);
+		if (rc == 401) {
+			hub_fail(resp, 401, "invalid credentials");
+			goto out;
+		}
+		if (rc != 0) {
+			hub_fail(resp, 500, "store unavailable");
+			goto out;
+		}
+		who = &bearer;
 	}
-	if (rc != 0) {
-		hub_fail(resp, 500, "store unavailable");
-		goto out;
-	}
-	dispatch_locked(hub, &who, method, url_path, query, body, body_len, resp);
+	dispatch_locked(hub, who, method, url_path, query, body, body_len, resp);
 out:
 	pthread_mutex_unlock(&hub->lock);
+}
+
+void hub_handle_as(struct hub *hub, const struct hub_principal *who, const char *method,
+		   const char *url_path, const char *const *query, const uint8_t *body, size_t body_len,
+		   struct hub_resp *resp)
+{
+	handle(hub, who, NULL, method, url_path, query, body, body_len, resp);
+}
+
+void hub_handle(struct hub *hub, const char *method, const char *url_path, const char *const *query,
+		const char *authorization, const uint8_t *body, size_t body_len, struct hub_resp *resp)
+{
+	handle(hub, NULL, authorization, method, url_path, query, body, body_len, resp);
 }
 
 /* ---- open / close ---------------------------------------------------------------------- */

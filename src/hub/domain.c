@@ -182,6 +182,21 @@ int hd_paging(const struct hub_req *req, struct hub_resp *resp, size_t def, size
 	return 0;
 }
 
+int hd_list_query(const struct hub_req *req, struct hub_resp *resp, size_t max, struct store_filter *f,
+		  const char *s1, const char *s2)
+{
+	const char *state = hub_query(req, "state");
+
+	if (hd_paging(req, resp, max, max, &f->after_id, &f->limit))
+		return -1;
+	if (state && strcmp(state, s1) && strcmp(state, s2)) {
+		hub_fail(resp, 400, "state: %s or %s", s1, s2);
+		return -1;
+	}
+	f->state = state;
+	return 0;
+}
+
 /* ---- who sees what (rule 9) ---- */
 
 /* A ministry's valid sectors, split in sc; 0 when it has none. */

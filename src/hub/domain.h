@@ -61,6 +61,10 @@ int hd_store_err(struct hub *hub, struct hub_resp *resp);
 /* ?after_id= (default 0) and ?limit= (1..max, default def). 0, or -1 with a 400. */
 int hd_paging(const struct hub_req *req, struct hub_resp *resp, size_t def, size_t max, int64_t *after,
 	      size_t *limit);
+/* A listing's query: hd_paging (up to max rows, max by default) into f, and ?state=, which
+ * must be s1 or s2 when given, into f->state. 0, or -1 with a 400. */
+int hd_list_query(const struct hub_req *req, struct hub_resp *resp, size_t max, struct store_filter *f,
+		  const char *s1, const char *s2);
 /* Narrow f to the caller's rows: an operator its organisation, a ministry its sectors (kept in
  * sc), the roles in see_all (ROLE_BITs) everything. 0, 1 (sees nothing: an empty list), or -1. */
 int hd_scope(const struct hub_req *req, struct hub_resp *resp, unsigned see_all, struct store_filter *f,

@@ -657,19 +657,13 @@ out:
 void h_assets_list(struct hub *hub, struct hub_req *req, struct hub_resp *resp)
 {
 	struct store_filter f = { .kind = "asset" };
-	const char *state = hub_query(req, "state");
 	struct hd_sectors sc;
 	int s;
 
-	if (hd_paging(req, resp, LIST_MAX, LIST_MAX, &f.after_id, &f.limit))
+	if (hd_list_query(req, resp, LIST_MAX, &f, "active", "retired"))
 		return;
-	if (state && strcmp(state, "active") && strcmp(state, "retired")) {
-		hub_fail(resp, 400, "state: active or retired");
-		return;
-	}
-	f.state = state;
 	if (req->who.role == ROLE_CABINET) {
-		if (state) {
+		if (f.state) {
 			hub_fail(resp, 400, "state: not a filter for the Cabinet Office's view");
 			return;
 		}
@@ -791,22 +785,16 @@ out:
 void h_notifications_list(struct hub *hub, struct hub_req *req, struct hub_resp *resp)
 {
 	struct store_filter f = { .kind = "notification" };
-	const char *state = hub_query(req, "state");
 	struct hd_sectors sc;
 	int s;
 
-	if (hd_paging(req, resp, LIST_MAX, LIST_MAX, &f.after_id, &f.limit))
+	if (hd_list_query(req, resp, LIST_MAX, &f, "notified", "forwarded"))
 		return;
-	if (state && strcmp(state, "notified") && strcmp(state, "forwarded")) {
-		hub_fail(resp, 400, "state: notified or forwarded");
-		return;
-	}
-	f.state = state;
 	if ((s = hd_scope(req, resp, SEE_ALL, &f, &sc)) < 0)
 		return;
 	if (req->who.role == ROLE_CABINET) {
 		/* the Cabinet Office receives notifications through the ministry only */
-		if (state && strcmp(state, "forwarded"))
+		if (f.state && strcmp(f.state, "forwarded"))
 			s = 1;
 		f.state = "forwarded";
 	}

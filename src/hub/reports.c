@@ -575,17 +575,11 @@ out:
 void h_incidents_list(struct hub *hub, struct hub_req *req, struct hub_resp *resp)
 {
 	struct store_filter f = { .kind = "incident" };
-	const char *state = hub_query(req, "state");
 	struct hd_sectors sc;
 	int s;
 
-	if (hd_paging(req, resp, LIST_MAX, LIST_MAX, &f.after_id, &f.limit))
+	if (hd_list_query(req, resp, LIST_MAX, &f, "prompt_reported", "written_reported"))
 		return;
-	if (state && strcmp(state, "prompt_reported") && strcmp(state, "written_reported")) {
-		hub_fail(resp, 400, "state: prompt_reported or written_reported");
-		return;
-	}
-	f.state = state;
 	if ((s = hd_scope(req, resp, SEE_ALL, &f, &sc)) < 0)
 		return;
 	hd_list_reply(hub, resp, &f, "incidents", hd_doc_view_due, s == 1);

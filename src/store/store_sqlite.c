@@ -477,53 +477,28 @@ static int bind_doc(sqlite3_stmt *q, const struct store_doc *d, const char *txt,
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-static int sq_doc_put(struct store *st, struct store_doc *doc)
+/* Insert (Q_DOC_PUT) or rewrite (Q_DOC_UPDATE, the id bound last) one document. Returns 0,
+ * ST_NOTFOUND when an update matched no row, or -1 with the reason set. */
+static int doc_write(struct sqlite_store *s, enum stmt_id which, const struct store_doc *doc, const char *what)
 {
-	struct sqlite_store *s = sq(st);
 	sqlite3_stmt *q;
 	char *txt = NULL;
 	size_t len;
 	int ret = -1;
 
-	if (need_tx(s, "doc_put") || doc_keys_ok(s, doc))
+	if (need_tx(s, what) || doc_keys_ok(s, doc))
 		return -1;
-	if (!(q = stmt(s, Q_DOC_PUT)) || !(txt = body_text(s, doc->body, &len)))
+	if (!(q = stmt(s, which)) || !(txt = body_text(s, doc->body, &len)))
 		goto out;
-	if (bind_doc(q, doc, txt, len)) {
-		db_err(s, "doc_put");
+	if (bind_doc(q, doc, txt, len) ||
+	    (which == Q_DOC_UPDATE && sqlite3_bind_int64(q, 10, doc->id) != SQLITE_OK)) {
+		db_err(s, what);
 		stmt_done(q);
 		goto out;
 	}
-	if (step_done(s, q, "doc_put"))
+	if (step_done(s, q, what))
 		goto out;
-	doc->id = sqlite3_last_insert_rowid(s->db);
-	ret = 0;
-out:
-	free(txt);
-	return ret;
-}
-
-/* Rewrites every column but kind and id; a doc of another kind is ST_NOTFOUND, as in get(). */
-static int sq_doc_update(struct store *st, const struct store_doc *doc)
-{
-	struct sqlite_store *s = sq(st);
-	sqlite3_stmt *q;
-	char *txt = NULL;
-	size_t len;
-	int ret = -1;
-
-	if (need_tx(s, "doc_update") || doc_keys_ok(s, doc))
-		return -1;
-	if (!(q = stmt(s, Q_DOC_UPDATE)) || !(txt = body_text(s, doc->body, &len)))
-		goto out;
-	if (bind_doc(q, doc, txt, len) || sqlite3_bind_int64(q, 10, doc->id) != SQLITE_OK) {
-		db_err(s, "doc_update");
-		stmt_done(q);
-		goto out;
-	}
-	if (step_done(s, q, "doc_update"))
-		goto out;
-	if (sqlite3_changes(s->db) == 0) {
+	if (which == Q_DOC_UPDATE && sqlite3_changes(s->db) == 0) {
 		set_err(s, "store: no %s with id %lld", doc->kind, (long long)doc->id);
 		ret = ST_NOTFOUND;
 		goto out;
@@ -532,6 +507,22 @@ static int sq_doc_update(struct store *st, const struct store_doc *doc)
 out:
 	free(txt);
 	return ret;
+}
+
+static int sq_doc_put(struct store *st, struct store_doc *doc)
+{
+	struct sqlite_store *s = sq(st);
+	int ret = doc_write(s, Q_DOC_PUT, doc, "doc_put");
+
+	if (ret == 0)
+		doc->id = sqlite3_last_insert_rowid(s->db);
+	return ret;
+}
+
+/* Rewrites every column but kind and id; a doc of another kind is ST_NOTFOUND, as in get(). */
+static int sq_doc_update(struct store *st, const struct store_doc *doc)
+{
+	return doc_write(sq(st), Q_DOC_UPDATE, doc, "doc_update");
 }
 
 /* Fill *d from a row of DOC_COLS; the body is parsed here, and a bad one names the doc. */
