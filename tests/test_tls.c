@@ -21,6 +21,9 @@
 
 #include <cmocka.h>
 
+#include <md5.h>
+#include <sodium.h>
+
 #include "meta/tls.h"
 
 /* Chrome 70-era ClientHello to clients4.google.com, TLS 1.3 draft-era GREASE in ciphers,
@@ -810,6 +813,68 @@ static void test_ja4_rules(void **state)
 	assert_memory_equal(h.ja4, "t13", 3);
 }
 
+/* Lists long enough that the fingerprint text is hashed in several pieces: the JA3 hash is
+ * the MD5 of the whole raw text, the JA4 parts the SHA-256 of theirs, and the raw text is
+ * what a plain printf of the lists gives. */
+static void test_long_lists_hash_whole_text(void **state)
+{
+	static uint16_t c[1000];
+	static char want3[8192], want4[8192], ja3[16384], ja4r[16384], sig_hex[4 * 600 + 8];
+	static const char hexd[] = "0123456789abcdef";
+	struct tls_hello h;
+	struct bytes s;
+	size_t need = 0, k3, k4, k;
+
+	(void)state;
+	for (size_t i = 0; i < 1000; i++)       /* 1 to 5 digits, some GREASE-free big ones */
+		c[i] = (uint16_t)(i < 500 ? i * 7 : 40000 + i * 13);
+	k = (size_t)sprintf(sig_hex, "%04x", 2 * 600);
+	for (size_t i = 0; i < 600; i++)
+		k += (size_t)sprintf(sig_hex + k, "%04x", (unsigned)(0x0400 + i));
+	struct ext e[] = { { 0x000d, sig_hex } };
+	build_hello(&s, 0x0303, c, 1000, e, 1);
+	assert_int_equal(tls_parse_client_hello_raw(s.b, s.n, &h, &need, ja3, sizeof(ja3), ja4r,
+						    sizeof(ja4r)), TLS_OK);
+
+	k3 = (size_t)sprintf(want3, "771,");
+	for (size_t i = 0; i < 1000; i++)
+		k3 += (size_t)sprintf(want3 + k3, "%s%u", i ? "-" : "", (unsigned)c[i]);
+	k3 += (size_t)sprintf(want3 + k3, ",13,,");
+	assert_string_equal(ja3, want3);
+	char md5hex[33];
+	MD5Data((const uint8_t *)want3, k3, md5hex);
+	assert_string_equal(h.ja3, md5hex);
+
+	/* part b: the ciphers are already in order */
+	k4 = 0;
+	for (size_t i = 0; i < 1000; i++)
+		k4 += (size_t)sprintf(want4 + k4, "%s%04x", i ? "," : "", (unsigned)c[i]);
+	unsigned char d[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(d, (const unsigned char *)want4, k4);
+	char b[13];
+	for (int i = 0; i < 6; i++) {
+		b[2 * i] = hexd[d[i] >> 4];
+		b[2 * i + 1] = hexd[d[i] & 15];
+	}
+	b[12] = '\0';
+	assert_memory_equal(h.ja4, "t12i9901", 8);
+	assert_memory_equal(h.ja4 + 11, b, 12);
+	assert_memory_equal(ja4r + 11, want4, k4);
+
+	/* part c: extension 000d, "_", the 600 sigalgs */
+	k4 = (size_t)sprintf(want4, "000d_");
+	for (size_t i = 0; i < 600; i++)
+		k4 += (size_t)sprintf(want4 + k4, "%s%04x", i ? "," : "", (unsigned)(0x0400 + i));
+	crypto_hash_sha256(d, (const unsigned char *)want4, k4);
+	for (int i = 0; i < 6; i++) {
+		b[2 * i] = hexd[d[i] >> 4];
+		b[2 * i + 1] = hexd[d[i] & 15];
+	}
+	assert_memory_equal(h.ja4 + 24, b, 12);
+	assert_string_equal(ja4r + strlen(ja4r) - k4, want4);
+	assert_int_equal(strlen(ja4r), 11 + 5 * 1000 - 1 + 1 + k4);
+}
+
 static void test_version_name(void **state)
 {
 	char b[8];
@@ -843,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_sni_rules),
 		cmocka_unit_test(test_ja4_rules),
 		cmocka_unit_test(test_list_bounds),
+		cmocka_unit_test(test_long_lists_hash_whole_text),
 		cmocka_unit_test(test_version_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

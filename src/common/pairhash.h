@@ -7,6 +7,8 @@
  * protocol) with SipHash-1-3 under a secret key, so a sender cannot choose addresses that
  * pile up in one chain (hash flooding). SipHash-1-3 (one compression round, three
  * finalization rounds; the variant Rust's HashMap uses) costs about a third of SipHash-2-4.
+ * A pair of two IPv4 addresses is hashed as the shorter 13-byte tuple of its 4-byte
+ * addresses (see pairhash.c): a message of its own, never equal to a 37-byte one.
  *
  * The decoder hashes every packet's pair once with the process's key (pairhash_process_key)
  * and both tables use that value (struct pkt.pair_hash): one hash per packet, not one per
