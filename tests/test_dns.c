@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -497,6 +498,231 @@ static void many_answers_counted(void **state)
 	assert_string_equal(dns_status_name(DNS_ERR_LOOP), "compression loop");
 }
 
+/* ---- the fast label writer, the cap on the escaped form, the reused scratch ---- */
+
+/* dig's presentation form of one label byte, written from the rule, not from dns.c. */
+static void ref_byte(char *out, uint8_t b)
+{
+	if (b >= 'A' && b <= 'Z')
+		sprintf(out, "%c", b - 'A' + 'a');
+	else if (b != 0 && strchr(".\\\"();@$", b))
+		sprintf(out, "\\%c", b);
+	else if (b <= 0x20 || b >= 0x7f)
+		sprintf(out, "\\%03u", b);
+	else
+		sprintf(out, "%c", b);
+}
+
+static void query_label(struct msgbuf *m, const uint8_t *label, size_t n)
+{
+	header(m, 0x0100, 1, 0);
+	put8(m, (uint8_t)n);
+	put(m, label, n);
+	put8(m, 0);
+	put16(m, 1);
+	put16(m, 1);
+}
+
+/* Every byte value, alone between letters and in full 63-byte labels of escapes. */
+static void every_byte_like_dig(void **state)
+{
+	struct msgbuf m;
+	struct dns_msg d;
+	char want[DNS_NAME_MAX * 2];
+
+	for (unsigned b = 0; b < 256; b++) {
+		uint8_t label[3] = { 'x', (uint8_t)b, 'Y' };
+
+		query_label(&m, label, 3);
+		assert_int_equal(dns_parse(m.b, m.n, &d), DNS_OK);
+		strcpy(want, "x");
+		ref_byte(want + 1, (uint8_t)b);
+		strcat(want, "y");
+		assert_string_equal(d.qname, want);
+	}
+	for (unsigned first = 0; first < 256; first += 63) {
+		uint8_t label[63];
+		size_t w = 0;
+
+		for (unsigned i = 0; i < 63; i++) {
+			label[i] = (uint8_t)(first + i);
+			ref_byte(want + w, label[i]);
+			w += strlen(want + w);
+		}
+		query_label(&m, label, sizeof(label));
+		assert_int_equal(dns_parse(m.b, m.n, &d), DNS_OK);
+		assert_string_equal(d.qname, want);
+	}
+}
+
+/* A name whose escaped form is 255 characters fits, 256 is DNS_ERR_NAME, whichever way the
+ * label is written (room for the worst case or byte by byte). */
+static void escaped_form_at_the_cap(void **state)
+{
+	struct msgbuf m;
+	struct dns_msg d;
+	uint8_t l63[63], l4[60];
+	char want[DNS_NAME_MAX];
+
+	/* 3 x 63 letters, then 59 letters and one \007: 192 + 63 = 255 characters */
+	for (int k = 0; k < 2; k++) {
+		header(&m, 0x0100, 1, 0);
+		for (int i = 0; i < 3; i++) {
+			memset(l63, 'a' + i, sizeof(l63));
+			put8(&m, 63);
+			put(&m, l63, 63);
+		}
+		memset(l4, 'D', sizeof(l4));
+		l4[58] = k ? '.' : 'D';   /* k = 1: one more character, 256 */
+		l4[59] = 7;
+		put8(&m, 60);
+		put(&m, l4, 60);
+		put8(&m, 0);
+		put16(&m, 1);
+		put16(&m, 1);
+		if (k) {
+			assert_int_equal(dns_parse(m.b, m.n, &d), DNS_ERR_NAME);
+			continue;
+		}
+		assert_int_equal(dns_parse(m.b, m.n, &d), DNS_OK);
+		assert_int_equal(strlen(d.qname), 255);
+		assert_string_equal(d.qname + 192, "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\\007");
+	}
+
+	/* 63 x \001 (252 characters, written at once), then a 1-byte label: "a" fits (254),
+	 * \001 does not (257) */
+	for (int k = 0; k < 2; k++) {
+		memset(l63, 1, sizeof(l63));
+		header(&m, 0x0100, 1, 0);
+		put8(&m, 63);
+		put(&m, l63, 63);
+		put8(&m, 1);
+		put8(&m, k ? 1 : 'A');
+		put8(&m, 0);
+		put16(&m, 1);
+		put16(&m, 1);
+		if (k) {
+			assert_int_equal(dns_parse(m.b, m.n, &d), DNS_ERR_NAME);
+			continue;
+		}
+		assert_int_equal(dns_parse(m.b, m.n, &d), DNS_OK);
+		want[0] = '\0';
+		for (int i = 0; i < 63; i++)
+			strcat(want, "\\001");
+		strcat(want, ".a");
+		assert_string_equal(d.qname, want);
+	}
+
+	/* 252 characters of letters and dots, then one \001: exactly 256 with the NUL's byte
+	 * taken, so DNS_ERR_NAME (wire: 255 octets) */
+	header(&m, 0x0100, 1, 0);
+	for (int i = 0; i < 3; i++) {
+		memset(l63, 'a' + i, sizeof(l63));
+		put8(&m, 63);
+		put(&m, l63, 63);
+	}
+	memset(l4, 'd', sizeof(l4));
+	put8(&m, 59);
+	put(&m, l4, 59);
+	put8(&m, 1);
+	put8(&m, 1);
+	put8(&m, 0);
+	put16(&m, 1);
+	put16(&m, 1);
+	assert_int_equal(dns_parse(m.b, m.n, &d), DNS_ERR_NAME);
+}
+
+/* meta.c's scratch: dns_parse_cleared into a message that dns_clear has cleared gives what
+ * dns_parse gives into a fresh one, byte for byte, for every cut of every message (the long
+ * ones first, so that leftovers would show), and dns_clear leaves it all zero again. */
+static void scratch_reuse_matches_fresh(void **state)
+{
+	static struct dns_msg scratch, fresh, zero;
+	static struct msgbuf many;
+	const struct {
+		const uint8_t *b;
+		size_t n;
+	} msgs[] = {
+		{ NULL, 0 }, /* many, below */
+		{ r_www_a, sizeof(r_www_a) }, { r_mx, sizeof(r_mx) }, { r_ptr, sizeof(r_ptr) },
+		{ r_web_aaaa, sizeof(r_web_aaaa) }, { r_nx, sizeof(r_nx) }, { q_www_a, sizeof(q_www_a) },
+		{ q_web_aaaa, sizeof(q_web_aaaa) }, { q_mx, sizeof(q_mx) }, { q_ptr, sizeof(q_ptr) },
+		{ q_nx, sizeof(q_nx) },
+	};
+	unsigned ok = 0, failed = 0;
+
+	header(&many, 0x8180, 1, 18);
+	name(&many, "many.example.jp");
+	put16(&many, 5);
+	put16(&many, 1);
+	for (int i = 0; i < 18; i++) {   /* CNAMEs with long targets: every answer slot dirty */
+		put16(&many, 0xc00c);
+		rr_head(&many, 5, 38);
+		name(&many, "a-rather-long-target-name.example.jp");   /* 38 octets */
+	}
+
+	/* answers refused after their slot was written: a CNAME name short of its rdata, an A
+	 * record of 5 octets, a CNAME whose name points forward; then a plain query */
+	static struct msgbuf bad[4];
+	for (int v = 0; v < 4; v++) {
+		header(&bad[v], 0x8180, 1, v < 3 ? 3 : 0);
+		name(&bad[v], "bad.example.jp");
+		put16(&bad[v], 1);
+		put16(&bad[v], 1);
+		if (v == 3)
+			continue;
+		put16(&bad[v], 0xc00c);   /* one good answer first */
+		rr_head(&bad[v], 1, 4);
+		put(&bad[v], "\xc0\x00\x02\x01", 4);
+		put16(&bad[v], 0xc00c);
+		if (v == 0) {
+			rr_head(&bad[v], 5, 13);
+			name(&bad[v], "x.example");   /* 11 octets of 13 */
+			put16(&bad[v], 0);
+		} else if (v == 1) {
+			rr_head(&bad[v], 1, 5);
+			put(&bad[v], "\xc0\x00\x02\x01\x00", 5);
+		} else {
+			rr_head(&bad[v], 5, 6);
+			put(&bad[v], "\x03" "abc\xc0\xff", 6);   /* abc, then a pointer ahead */
+		}
+		put16(&bad[v], 0xc00c);
+		rr_head(&bad[v], 1, 4);
+		put(&bad[v], "\xc0\x00\x02\x02", 4);
+	}
+	for (int v = 0; v < 4; v++) {
+		enum dns_status want[] = { DNS_ERR_FORMAT, DNS_ERR_FORMAT, DNS_ERR_LOOP, DNS_OK };
+		enum dns_status c = dns_parse_cleared(bad[v].b, bad[v].n, &scratch);
+
+		assert_int_equal(c, want[v]);
+		assert_int_equal(dns_parse(bad[v].b, bad[v].n, &fresh), c);
+		assert_memory_equal(&fresh, &scratch, sizeof(fresh));
+		dns_clear(&scratch);
+		assert_memory_equal(&scratch, &zero, sizeof(zero));
+	}
+
+	for (size_t k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
+		const uint8_t *b = msgs[k].b ? msgs[k].b : many.b;
+		size_t n = msgs[k].b ? msgs[k].n : many.n;
+
+		for (size_t cut = n + 1; cut-- > 0;) {
+			enum dns_status a = dns_parse(b, cut, &fresh);
+			enum dns_status c = dns_parse_cleared(b, cut, &scratch);
+
+			assert_int_equal(a, c);
+			assert_memory_equal(&fresh, &scratch, sizeof(fresh));
+			if (a == DNS_OK)
+				ok++;
+			else
+				failed++;
+			dns_clear(&scratch);
+			assert_memory_equal(&scratch, &zero, sizeof(zero));
+		}
+	}
+	assert_true(ok >= 11);
+	assert_true(failed > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +741,9 @@ int main(void)
 		cmocka_unit_test(escapes_like_dig),
 		cmocka_unit_test(header_errors),
 		cmocka_unit_test(many_answers_counted),
+		cmocka_unit_test(every_byte_like_dig),
+		cmocka_unit_test(escaped_form_at_the_cap),
+		cmocka_unit_test(scratch_reuse_matches_fresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

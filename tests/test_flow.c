@@ -470,6 +470,151 @@ static void found_both_ways(void **state)
 	sel_set_free(set);
 }
 
+/* What the writer formats itself (numbers two digits at a time, times with the date of the
+ * last day kept, IPv4 octets, addresses of every width, DNS answer addresses) against the
+ * oracle: every digit count of ports, ASNs and byte counts, times jumping between days and
+ * back and past 9999, and IPv6 forms that look almost like IPv4-mapped ones. */
+static void numbers_times_addresses_match_jansson(void **state)
+{
+	static const char *const addrs[] = {
+		"0.0.0.0", "255.255.255.255", "9.10.99.100", "100.99.10.9", "1.22.133.244",
+		"::", "::1", "::ffff:0:0", "::1:ffff:102:304", "1::ffff:102:304", "::fffe:102:304",
+		"2001:db8::ff:1", "fe80::1:2:3:4", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	};
+	static const uint32_t nums[] = {
+		0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535, 99999, 100000, 999999, 1000000,
+		9999999, 10000000, 99999999, 100000000, 999999999, 1000000000, 4294967295u,
+	};
+	static const uint64_t day = 86400000000ull;
+	static const uint64_t times[][2] = {
+		{ T0, T0 + 1 },
+		{ T0 + day - 1, T0 + day },                           /* across midnight */
+		{ T0 + 400 * day + 3723000001ull, T0 + 400 * day + 3723999999ull },
+		{ T0, T0 + 45 * day + 59999999 },                     /* back, then ahead */
+		{ 951782399999999ull, 951782400000000ull },           /* into 2000-02-29 */
+		{ 4107542399999999ull, 4107542400000000ull },         /* 2100-02-28 -> 03-01 */
+		{ 253402300799999999ull, 253402300800000000ull },     /* 9999 -> 10000 */
+		{ 253402300800000000ull + 12345, 253402300800000000ull + 12345 },
+		{ 0, 59999999 },
+	};
+	const size_t na = sizeof(addrs) / sizeof(addrs[0]), nn = sizeof(nums) / sizeof(nums[0]);
+	const size_t nt = sizeof(times) / sizeof(times[0]);
+	struct sel_set *set = load_set();
+	struct sink sink = { 0 };
+	struct flow_table *t = flow_table_new(set, NULL, on_line, &sink);
+	static struct dns_msg dm;
+	uint32_t sel[1] = { 0 };
+
+	assert_non_null(t);
+	for (size_t k = 0; k < 3 * nn; k++) {
+		const char *src = addrs[k % na], *dst = addrs[(k * 7 + 3) % na];
+		struct sk_addr probe;
+		char srcbuf[SK_ADDR_STRLEN], dstbuf[SK_ADDR_STRLEN];
+		struct ref x;
+
+		/* both ends of one family: IPv4 with IPv4 */
+		assert_int_equal(addr_parse(&probe, src), 0);
+		if (addr_is_v4(&probe) != (strchr(dst, ':') == NULL))
+			dst = addr_is_v4(&probe) ? addrs[k % 5] : addrs[5 + k % (na - 5)];
+		snprintf(srcbuf, sizeof(srcbuf), "%s", src);
+		snprintf(dstbuf, sizeof(dstbuf), "%s", dst);
+
+		struct geo_info gs = { "", nums[k % nn], GEO_FOREIGN };
+		struct geo_info gd = { "JP", nums[(k + 5) % nn], GEO_DOMESTIC };
+		uint16_t sp = (uint16_t)nums[k % 10], dp = (uint16_t)nums[(k + 3) % 10];
+		uint32_t w1 = nums[(k + 11) % nn], w2 = nums[(k * 3) % nn];
+		const uint64_t *ts = times[k % nt];
+		struct pkt p = mkpkt(srcbuf, sp, dstbuf, dp, k & 1 ? 17 : 6, ts[0], w1);
+		struct pkt p2 = p;
+
+		memset(&x, 0, sizeof(x));
+		struct flow *f = flow_create(t, &p, &gs, &gd, DIR_FD, sel, 1);
+		assert_non_null(f);
+		flow_packet(t, f, &p, true);
+		p2.ts_us = ts[1];
+		p2.wirelen = w2;
+		flow_packet(t, f, &p2, true);
+
+		memset(&dm, 0, sizeof(dm));
+		snprintf(dm.qname, sizeof(dm.qname), "q%zu.example", k);
+		dm.qtype = (uint16_t)nums[k % 10];
+		dm.rcode = (uint8_t)(k % 16);
+		dm.nanswers = 3;
+		for (int i = 0; i < 3; i++) {
+			dm.ans[i].is_addr = true;
+			assert_int_equal(addr_parse(&dm.ans[i].addr, addrs[(k + (size_t)i * 4) % na]), 0);
+		}
+		feed(t, f, &x, META_DNS, &dm);
+
+		char *want = ref_line(set, sel, 1, &p, &gs, &gd, DIR_FD, 2, (uint64_t)w1 + w2, ts[1], &x);
+		assert_non_null(want);
+		flow_flush(t);
+		assert_int_equal(sink.n, 1);
+		assert_string_equal(sink.line[0], want);
+		free(want);
+		sink_free(&sink);
+	}
+	flow_table_free(t);
+	sel_set_free(set);
+}
+
+/* The escaper around every 8-byte boundary: each special kind at each place of strings of
+ * 0 to 24 bytes, as a value (HTTP URI, null when refused) and as an array element (RCPT TO,
+ * absent when refused). */
+static void escaper_every_position(void **state)
+{
+	static const char *const specials[] = { "\"", "\\", "\n", "\x01", "\x7f", "\xc3\xa9",
+						"\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\xff", "\xe6\x97" };
+	struct sel_set *set = load_set();
+	struct sink sink = { 0 };
+	struct flow_table *t = flow_table_new(set, NULL, on_line, &sink);
+	struct geo_info g = { "US", 15169, GEO_FOREIGN };
+	static struct http_req hr;
+	static struct smtp_cmd sc;
+	uint32_t sel[1] = { 0 };
+
+	assert_non_null(t);
+	for (size_t n = 0; n <= 24; n++) {
+		for (size_t at = 0; at <= n; at++) {
+			for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+				char str[64];
+				struct ref x;
+				struct pkt p = mkpkt("198.51.100.7", 40000, "203.0.113.9", 80, 6, T0, 60);
+
+				memset(str, 'a' + (int)(n % 26), n);
+				str[n] = '\0';
+				if (at < n) {   /* at == n: the plain string */
+					size_t sl = strlen(specials[k]);
+					memcpy(str + at, specials[k], sl);
+					str[at + sl > n ? at + sl : n] = '\0';
+				}
+				memset(&x, 0, sizeof(x));
+				struct flow *f = flow_create(t, &p, &g, &g, DIR_FD, sel, 1);
+				assert_non_null(f);
+				memset(&hr, 0, sizeof(hr));
+				copy(hr.method, sizeof(hr.method), "GET");
+				copy(hr.uri, sizeof(hr.uri), str);
+				feed(t, f, &x, META_HTTP, &hr);
+				memset(&sc, 0, sizeof(sc));
+				sc.kind = SMTP_RCPT_TO;
+				copy(sc.value, sizeof(sc.value), str);
+				feed(t, f, &x, META_SMTP, &sc);
+				copy(sc.value, sizeof(sc.value), "b@example.org");
+				feed(t, f, &x, META_SMTP, &sc);
+
+				char *want = ref_line(set, sel, 1, &p, &g, &g, DIR_FD, 0, 0, T0, &x);
+				flow_flush(t);
+				assert_int_equal(sink.n, 1);
+				assert_string_equal(sink.line[0], want);
+				free(want);
+				sink_free(&sink);
+			}
+		}
+	}
+	flow_table_free(t);
+	sel_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +622,8 @@ int main(void)
 		cmocka_unit_test(caps_and_bare_records),
 		cmocka_unit_test(time_format),
 		cmocka_unit_test(found_both_ways),
+		cmocka_unit_test(numbers_times_addresses_match_jansson),
+		cmocka_unit_test(escaper_every_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,10 +17,16 @@
  * DNS_ERR_LOOP. The uncompressed length of a name (its wire octets incl. the root label) is
  * limited to 255 (RFC 1035 2.3.4); the presentation form is lower-case, without the trailing
  * dot, and escapes like dig: "\." and "\\" inside labels, \DDD for bytes outside 0x21..0x7e.
- * A name whose escaped form does not fit DNS_NAME_MAX is DNS_ERR_NAME.
+ * A name whose escaped form does not fit DNS_NAME_MAX is DNS_ERR_NAME. A label is written
+ * without per-character checks when the worst case fits (put_label), else byte by byte.
+ *
+ * Scratch reuse. dns_parse clears the whole message first (4.6 KB, most of it 16 answers a
+ * query never has); meta.c's scratch instead goes dns_parse_cleared, then dns_clear, which
+ * zeroes only what the parse wrote: the header, the question and the answers it reached.
  */
 #include "meta/dns.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "common/cursor.h"
@@ -80,6 +86,37 @@ static int put_label_byte(struct name_out *o, uint8_t b)
 	return put_char(o, (char)b);
 }
 
+/* The bytes dig escapes with a backslash, as bits of (byte - 0x20); all lie below 0x60. */
+#define NAME_SPECIALS (1ull << ('"' - 0x20) | 1ull << ('$' - 0x20) | 1ull << ('(' - 0x20) | \
+		       1ull << (')' - 0x20) | 1ull << ('.' - 0x20) | 1ull << (';' - 0x20) | \
+		       1ull << ('@' - 0x20) | 1ull << ('\\' - 0x20))
+
+/* A label of len bytes from r in presentation form at q, which has room for 4 * len
+ * characters: put_label_byte's text without its per-character checks. Returns the end. */
+static char *put_label(char *q, struct cur *r, uint8_t len)
+{
+	for (uint8_t i = 0; i < len; i++) {
+		uint8_t b = cur_u8(r);
+
+		if ((unsigned)(b - 0x21) < 0x5e) {          /* 0x21 .. 0x7e */
+			if ((unsigned)(b - 'A') < 26) {
+				*q++ = (char)(b | 0x20);
+			} else if (b < 0x60 && (NAME_SPECIALS >> (b - 0x20) & 1)) {
+				*q++ = '\\';
+				*q++ = (char)b;
+			} else {
+				*q++ = (char)b;
+			}
+		} else {
+			*q++ = '\\';
+			*q++ = (char)('0' + b / 100);
+			*q++ = (char)('0' + b / 10 % 10);
+			*q++ = (char)('0' + b % 10);
+		}
+	}
+	return q;
+}
+
 /*
  * Read the name at c->off of the message (c spans the whole message). On success c->off is
  * just past the name as it appears at that place (past its first pointer if any), and o (if
@@ -126,9 +163,19 @@ static enum dns_status read_name(struct cur *c, struct name_out *o)
 			break;
 		if (!cur_has(&r, len))
 			return DNS_ERR_TRUNC;
+		if (!o->buf) {
+			cur_skip(&r, len);
+			continue;
+		}
 		/* every label adds at least one character, so len > 0 means "not the first" */
-		if (o->buf && o->len > 0 && put_char(o, '.') < 0)
+		if (o->len > 0 && put_char(o, '.') < 0)
 			return DNS_ERR_NAME;
+		if (o->len + 4u * len < o->cap) {
+			/* room for the worst case (\DDD for every byte) and the NUL */
+			o->len = (size_t)(put_label(o->buf + o->len, &r, len) - o->buf);
+			o->buf[o->len] = '\0';
+			continue;
+		}
 		for (uint8_t i = 0; i < len; i++)
 			if (put_label_byte(o, cur_u8(&r)) < 0)
 				return DNS_ERR_NAME;
@@ -195,7 +242,7 @@ static enum dns_status read_answer(struct cur *c, struct dns_msg *out)
 	return cur_ok(c) ? DNS_OK : DNS_ERR_TRUNC;
 }
 
-enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
+enum dns_status dns_parse_cleared(const uint8_t *msg, size_t len, struct dns_msg *out)
 {
 	struct cur c = cur_make(msg, len);
 	struct name_out qn = { out->qname, sizeof(out->qname), 0 };
@@ -203,7 +250,7 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
 	uint16_t flags, qd, an, ns, ar;
 	enum dns_status st;
 
-	memset(out, 0, sizeof(*out));
+	out->nanswers = out->answers_seen = 0;   /* the rest is set below or was zero */
 	out->id = cur_be16(&c);
 	flags = cur_be16(&c);
 	qd = cur_be16(&c);
@@ -242,4 +289,18 @@ enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
 			return st;
 	}
 	return DNS_OK;
+}
+
+enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	return dns_parse_cleared(msg, len, out);
+}
+
+void dns_clear(struct dns_msg *m)
+{
+	/* read_answer writes ans[nanswers] (half of it when it fails) before counting it */
+	size_t n = m->nanswers < DNS_MAX_ANSWERS ? m->nanswers + 1u : DNS_MAX_ANSWERS;
+
+	memset(m, 0, offsetof(struct dns_msg, ans) + n * sizeof(m->ans[0]));
 }

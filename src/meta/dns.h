@@ -46,6 +46,11 @@ enum dns_status {
 /* Parse one DNS message (UDP payload, or a TCP message without its 2-byte length).
  * Returns DNS_OK and fills *out (OUT), or the reason it could not. */
 enum dns_status dns_parse(const uint8_t *msg, size_t len, struct dns_msg *out);
+/* dns_parse for an *out that is all zero apart from what the last parse into it wrote, and
+ * was cleared by dns_clear since (a reused scratch message): skips clearing all of it. */
+enum dns_status dns_parse_cleared(const uint8_t *msg, size_t len, struct dns_msg *out);
+/* Zero what the last dns_parse(_cleared) into m wrote (header, question, answers reached). */
+void dns_clear(struct dns_msg *m);
 const char *dns_status_name(enum dns_status s);
 
 #endif

@@ -119,7 +119,7 @@ struct meta_engine {
 	uint32_t lru_head, lru_tail;
 
 	const struct pkt *cur;    /* the packet being examined (for events) */
-	struct dns_msg dns;       /* scratch */
+	struct dns_msg dns;       /* scratch; all zero between messages (dns_one) */
 };
 
 /* ---- events ---------------------------------------------------------------------------- */
@@ -138,14 +138,17 @@ static void emit(struct meta_engine *m, enum meta_kind kind, const void *what)
 		m->cb(m->ctx, &ev);
 }
 
+/* m->dns is all zero between messages: parsed into without clearing it all first, and
+ * cleared of what the parse wrote once the event has been handled. */
 static void dns_one(struct meta_engine *m, const uint8_t *msg, size_t len)
 {
-	if (dns_parse(msg, len, &m->dns) == DNS_OK) {
+	if (dns_parse_cleared(msg, len, &m->dns) == DNS_OK) {
 		m->c.dns++;
 		emit(m, META_DNS, &m->dns);
 	} else {
 		m->c.dns_err++;
 	}
+	dns_clear(&m->dns);
 }
 
 static void on_smtp(void *ctx, const struct smtp_cmd *cmd)

@@ -23,6 +23,12 @@
  * out where it is an array element. Writing the text directly costs a tenth of building and
  * dumping jansson values (callgrind: 76,000 instructions per record before).
  *
+ * What the writer knows it writes without the escaper: keys (constants, as one copy of
+ * ",\"key\":"), numbers (two digits at a time), times, addresses and the names of channels,
+ * directions and protocols (plain ASCII by construction). Strings from elsewhere (selector
+ * and approval ids, country codes, everything the extractors found) go through jb_str, which
+ * reserves the worst case once and copies clean 8-byte words whole.
+ *
  * Every buffer has a cap (JB_META_MAX per kind and flow, JB_LINE_MAX for the line); an entry
  * that does not fit is dropped and counted (dropped_meta). Buffers are wiped before they are
  * grown or freed, the line buffer after each record is handed to emit, and a flow's memory
@@ -30,6 +36,7 @@
  */
 #include "select/flow.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <sodium.h>
@@ -70,6 +77,13 @@ struct flow {
 	bool smtp;              /* the record has an "smtp" object */
 };
 
+/* The date of the last day a record's time fell on ("YYYY-MM-DD"). */
+struct day_memo {
+	uint64_t days;          /* since 1970-01-01 */
+	char date[10];
+	bool set;
+};
+
 struct flow_table {
 	const struct sel_set *set;
 	struct flow_limits lim;
@@ -84,6 +98,7 @@ struct flow_table {
 	uint64_t *sel_packets, *sel_flows;
 	struct flow_counts c;
 	struct jbuf line;       /* the record being written; wiped after each emit */
+	struct day_memo day;    /* for put_time */
 };
 
 /* ---- JSON text ------------------------------------------------------------------------- */
@@ -175,16 +190,67 @@ static void jb_cut(struct jbuf *b, size_t len)
 	b->bad = false;
 }
 
+static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+			      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+			      "8081828384858687888990919293949596979899";
+
+/* Two decimal digits of v (< 100) at p. */
+static inline void put2(char *p, unsigned v)
+{
+	memcpy(p, digits2 + 2 * v, 2);
+}
+
+static inline unsigned dec_len(uint64_t v)
+{
+	unsigned n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* The decimal digits of v, ending just before end. */
+static inline void put_dec(char *end, uint64_t v)
+{
+	while (v >= 100) {
+		end -= 2;
+		put2(end, (unsigned)(v % 100));
+		v /= 100;
+	}
+	if (v >= 10)
+		put2(end - 2, (unsigned)v);
+	else
+		end[-1] = (char)('0' + v);
+}
+
 static void jb_uint(struct jbuf *b, uint64_t v)
 {
-	char d[20];
-	size_t n = 0;
+	unsigned n = dec_len(v);
 
-	do {
-		d[sizeof(d) - ++n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	jb_put(b, d + sizeof(d) - n, n);
+	if (!jb_room(b, n))
+		return;
+	put_dec(b->p + b->len + n, v);
+	b->len += n;
+}
+
+/* Text that needs no escaping (known to be printable ASCII without '"' or '\\'), quoted. */
+static void jb_plain(struct jbuf *b, const char *s, size_t n)
+{
+	if (!jb_room(b, n + 2))
+		return;
+	b->p[b->len] = '"';
+	memcpy(b->p + b->len + 1, s, n);
+	b->p[b->len + 1 + n] = '"';
+	b->len += n + 2;
 }
 
 /* Length of the valid UTF-8 sequence at s[0..left), 0 if there is none: jansson's
@@ -227,13 +293,35 @@ static inline bool word_special(uint64_t w)
 	return ((w | ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & HIGHS) != 0;
 }
 
-/* The string quoted and escaped as jansson's compact dump does; false (nothing written) if
- * it is not valid UTF-8, where json_string() would have given NULL. */
-static bool jb_str(struct jbuf *b, const char *str)
+/* The escape of c (a control character, '"' or '\\') at o; returns its length. */
+static size_t put_esc(char *o, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
+
+	o[0] = '\\';
+	switch (c) {
+	case '"': o[1] = '"'; return 2;
+	case '\\': o[1] = '\\'; return 2;
+	case '\b': o[1] = 'b'; return 2;
+	case '\f': o[1] = 'f'; return 2;
+	case '\n': o[1] = 'n'; return 2;
+	case '\r': o[1] = 'r'; return 2;
+	case '\t': o[1] = 't'; return 2;
+	}
+	o[1] = 'u';
+	o[2] = '0';
+	o[3] = '0';
+	o[4] = hex[c >> 4];
+	o[5] = hex[c & 15];
+	return 6;
+}
+
+/* jb_str for a buffer that cannot take the worst case at once (or is bad already): the same
+ * text, written run by run. */
+static bool jb_str_slow(struct jbuf *b, const char *str, size_t n)
+{
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strlen(str), i = 0, run = 0, mark = b->len;
+	size_t i = 0, run = 0, mark = b->len;
 
 	jb_ch(b, '"');
 	while (i < n) {
@@ -259,18 +347,9 @@ static bool jb_str(struct jbuf *b, const char *str)
 			i++;
 			continue;
 		}
-		char esc[6] = { '\\', 0, '0', '0', hex[c >> 4], hex[c & 15] };
-		size_t en = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default: esc[1] = 'u'; en = 6; break;
-		}
+		char esc[6];
+		size_t en = put_esc(esc, c);
+
 		jb_put(b, (const char *)s + run, i - run);
 		jb_put(b, esc, en);
 		run = ++i;
@@ -278,6 +357,66 @@ static bool jb_str(struct jbuf *b, const char *str)
 	jb_put(b, (const char *)s + run, n - run);
 	jb_ch(b, '"');
 	return true;
+}
+
+/* The string s[0..n) quoted and escaped as jansson's compact dump does; false (nothing
+ * written) if it is not valid UTF-8, where json_string() would have given NULL. Room for
+ * the worst case (every byte \u00XX) is made first, so the loop writes without checks. */
+static bool jb_str_n(struct jbuf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, mark = b->len, need;
+	char *o;
+
+	if (b->bad || n > (b->max - 2) / 6)
+		return jb_str_slow(b, str, n);
+	need = 6 * n + 2;
+	if (need > b->max - b->len)
+		return jb_str_slow(b, str, n);
+	if (need > b->cap - b->len && !jb_grow(b, need)) {
+		b->bad = false;   /* it was not bad before: leave it to the slow path */
+		return jb_str_slow(b, str, n);
+	}
+	o = b->p + b->len;
+	*o++ = '"';
+	while (i < n) {
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!word_special(w)) {
+				memcpy(o, &w, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
+		}
+		unsigned char c = s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			i++;
+		} else if (c >= 0x80) {
+			size_t k = utf8_seq(s + i, n - i);
+			if (!k) {
+				b->len = (size_t)(o - b->p);
+				jb_trunc(b, mark);   /* wipes what was written */
+				return false;
+			}
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			o += put_esc(o, c);
+			i++;
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	return true;
+}
+
+static bool jb_str(struct jbuf *b, const char *str)
+{
+	return jb_str_n(b, str, strlen(str));
 }
 
 /* A string value: the string, or null where json_string() would refuse it. */
@@ -301,15 +440,9 @@ static void jb_elem(struct jbuf *b, const char *s, bool *first)
 		jb_trunc(b, mark);
 }
 
-/* "key": with the comma before it unless it is the first. */
-static void jb_key(struct jbuf *b, const char *key, bool first)
-{
-	if (!first)
-		jb_ch(b, ',');
-	jb_ch(b, '"');
-	jb_put(b, key, strlen(key));
-	jb_lit(b, "\":");
-}
+/* ,"key": and (the first of an object) "key": — keys are constants: one copy of a literal. */
+#define jb_key(b, key) jb_lit((b), ",\"" key "\":")
+#define jb_key1(b, key) jb_lit((b), "\"" key "\":")
 
 static void wiping_free(void *p)
 {
@@ -428,14 +561,6 @@ static const char *proto_name(uint8_t proto, char buf[8])
 	return buf;
 }
 
-static void put_digits(char *p, unsigned v, int n)
-{
-	while (n-- > 0) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
 /* Days since 1970-01-01 to year, month, day (proleptic Gregorian; H. Hinnant's
  * civil_from_days), for days >= 0. */
 static void civil_from_days(uint64_t days, unsigned *y, unsigned *m, unsigned *d)
@@ -451,27 +576,58 @@ static void civil_from_days(uint64_t days, unsigned *y, unsigned *m, unsigned *d
 	*y = (unsigned)(yoe + era * 400) + (*m <= 2);
 }
 
+#define TIME_FAST_END (2932897ull * 86400 * 1000000)   /* 10000-01-01 in microseconds */
+
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" and a NUL (28 bytes) at buf, for us < TIME_FAST_END. The
+ * date of the last day seen is kept in *memo (may be NULL): a record's two times, and
+ * records one after the other, mostly fall on the same day. */
+static void time_text(uint64_t us, char *buf, struct day_memo *memo)
+{
+	uint64_t s = us / 1000000, days = s / 86400;
+	unsigned sod = (unsigned)(s - days * 86400), frac = (unsigned)(us - s * 1000000);
+
+	if (memo && memo->set && memo->days == days) {
+		memcpy(buf, memo->date, 10);
+	} else {
+		unsigned y, mo, d;
+
+		civil_from_days(days, &y, &mo, &d);
+		put2(buf, y / 100);
+		put2(buf + 2, y % 100);
+		buf[4] = '-';
+		put2(buf + 5, mo);
+		buf[7] = '-';
+		put2(buf + 8, d);
+		if (memo) {
+			memcpy(memo->date, buf, 10);
+			memo->days = days;
+			memo->set = true;
+		}
+	}
+	buf[10] = 'T';
+	put2(buf + 11, sod / 3600);
+	buf[13] = ':';
+	put2(buf + 14, sod / 60 % 60);
+	buf[16] = ':';
+	put2(buf + 17, sod % 60);
+	buf[19] = '.';
+	put2(buf + 20, frac / 10000);
+	put2(buf + 22, frac / 100 % 100);
+	put2(buf + 24, frac % 100);
+	buf[26] = 'Z';
+	buf[27] = '\0';
+}
+
 /* The same text as gmtime_r + snprintf below, without either (they cost 3,900 instructions
  * a call, two per record); years past 9999 take the slow path. */
 char *flow_format_time(uint64_t us, char *buf)
 {
-	uint64_t s = us / 1000000, days = s / 86400;
-	unsigned sod = (unsigned)(s % 86400), y, mo, d;
-
-	if (days < 2932897) {   /* 10000-01-01 */
-		civil_from_days(days, &y, &mo, &d);
-		memcpy(buf, "0000-00-00T00:00:00.000000Z", 28);
-		put_digits(buf, y, 4);
-		put_digits(buf + 5, mo, 2);
-		put_digits(buf + 8, d, 2);
-		put_digits(buf + 11, sod / 3600, 2);
-		put_digits(buf + 14, sod / 60 % 60, 2);
-		put_digits(buf + 17, sod % 60, 2);
-		put_digits(buf + 20, (unsigned)(us % 1000000), 6);
+	if (us < TIME_FAST_END) {
+		time_text(us, buf, NULL);
 		return buf;
 	}
 
-	time_t t = (time_t)s;
+	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -480,31 +636,72 @@ char *flow_format_time(uint64_t us, char *buf)
 	return buf;
 }
 
-/* addr_format's text: IPv4 written here (inet_ntop prints each octet with sprintf, 1,900
- * instructions an address), IPv6 by addr_format. */
-static const char *format_addr(const struct sk_addr *a, char *out)
+/* A time as a JSON string (digits and punctuation: nothing to escape). */
+static void put_time(struct flow_table *t, struct jbuf *b, uint64_t us)
 {
-	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	char *o = out;
+	char tbuf[FLOW_TIME_LEN];
 
-	if (memcmp(a->b, v4_mapped, 12) != 0)
-		return addr_format(a, out);
-	for (int i = 12; i < 16; i++) {
-		unsigned v = a->b[i];
-		if (v >= 100)
-			*o++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*o++ = (char)('0' + v / 10 % 10);
-		*o++ = (char)('0' + v % 10);
-		*o++ = i < 15 ? '.' : '\0';
+	if (us >= TIME_FAST_END) {
+		flow_format_time(us, tbuf);
+		jb_plain(b, tbuf, strlen(tbuf));
+		return;
 	}
-	return out;
+	if (!jb_room(b, 29))
+		return;
+	b->p[b->len] = '"';
+	time_text(us, b->p + b->len + 1, &t->day);
+	b->p[b->len + 28] = '"';   /* over time_text's NUL */
+	b->len += 29;
 }
 
-/* A JSON array's entries (comma-separated text) as the value of key. */
-static void put_array(struct jbuf *b, const char *key, const struct jbuf *entries)
+static inline bool is_v4_mapped(const struct sk_addr *a)
 {
-	jb_key(b, key, false);
+	uint64_t hi;
+	uint32_t mid;
+
+	memcpy(&hi, a->b, 8);
+	memcpy(&mid, a->b + 8, 4);
+	return hi == 0 && mid == htonl(0xffff);
+}
+
+/* An address as a JSON string: addr_format's text (digits, hex, '.' and ':', nothing to
+ * escape), IPv4 written here (inet_ntop prints each octet with sprintf, 1,900 instructions
+ * an address), IPv6 by addr_format. */
+static void put_addr(struct jbuf *b, const struct sk_addr *a)
+{
+	char *o;
+
+	if (!is_v4_mapped(a)) {
+		char abuf[SK_ADDR_STRLEN];
+
+		addr_format(a, abuf);
+		jb_plain(b, abuf, strlen(abuf));
+		return;
+	}
+	if (!jb_room(b, 17))   /* "255.255.255.255" */
+		return;
+	o = b->p + b->len;
+	*o++ = '"';
+	for (int i = 12; i < 16; i++) {
+		unsigned v = a->b[i];
+		if (v >= 100) {
+			*o++ = (char)('0' + v / 100);
+			put2(o, v % 100);
+			o += 2;
+		} else if (v >= 10) {
+			put2(o, v);
+			o += 2;
+		} else {
+			*o++ = (char)('0' + v);
+		}
+		*o++ = i < 15 ? '.' : '"';
+	}
+	b->len = (size_t)(o - b->p);
+}
+
+/* A JSON array's entries (comma-separated text), after its key. */
+static void put_array(struct jbuf *b, const struct jbuf *entries)
+{
 	jb_ch(b, '[');
 	jb_put(b, entries->p, entries->len);
 	jb_ch(b, ']');
@@ -514,23 +711,22 @@ static void put_array(struct jbuf *b, const char *key, const struct jbuf *entrie
 static void build_record(struct flow_table *t, const struct flow *f)
 {
 	struct jbuf *b = &t->line;
-	const char *channel = NULL;
-	char tbuf[FLOW_TIME_LEN], pbuf[8], abuf[SK_ADDR_STRLEN];
+	const char *channel = NULL, *dir = direction_name(f->dir), *proto;
+	char pbuf[8];
 	bool first;
 
-	jb_ch(b, '{');
-	jb_key(b, "ts_first", true);
-	jb_str(b, flow_format_time(f->ts_first, tbuf));
-	jb_key(b, "ts_last", false);
-	jb_str(b, flow_format_time(f->ts_last, tbuf));
+	jb_lit(b, "{\"ts_first\":");
+	put_time(t, b, f->ts_first);
+	jb_key(b, "ts_last");
+	put_time(t, b, f->ts_last);
 
-	jb_key(b, "selectors", false);
+	jb_key(b, "selectors");
 	jb_ch(b, '[');
 	first = true;
 	for (uint32_t i = 0; i < f->nsel; i++)
 		jb_elem(b, sel_id(t->set, f->sel[i]), &first);
 	jb_ch(b, ']');
-	jb_key(b, "approvals", false);
+	jb_key(b, "approvals");
 	jb_ch(b, '[');
 	first = true;
 	for (uint32_t i = 0; i < f->nsel; i++) {
@@ -547,54 +743,63 @@ static void build_record(struct flow_table *t, const struct flow *f)
 	}
 	jb_ch(b, ']');
 
-	jb_key(b, "channel", false);
-	jb_val(b, channel ? channel : "unknown");
-	jb_key(b, "direction", false);
-	jb_val(b, direction_name(f->dir));
-	jb_key(b, "proto", false);
-	jb_val(b, proto_name(f->proto, pbuf));
-	jb_key(b, "src_ip", false);
-	jb_val(b, format_addr(&f->src, abuf));
-	jb_key(b, "src_port", false);
+	/* channel, direction and proto: names of ours, plain ASCII */
+	if (!channel)
+		channel = "unknown";
+	jb_key(b, "channel");
+	jb_plain(b, channel, strlen(channel));
+	jb_key(b, "direction");
+	jb_plain(b, dir, strlen(dir));
+	jb_key(b, "proto");
+	proto = proto_name(f->proto, pbuf);
+	jb_plain(b, proto, strlen(proto));
+	jb_key(b, "src_ip");
+	put_addr(b, &f->src);
+	jb_key(b, "src_port");
 	jb_uint(b, f->sport);
-	jb_key(b, "dst_ip", false);
-	jb_val(b, format_addr(&f->dst, abuf));
-	jb_key(b, "dst_port", false);
+	jb_key(b, "dst_ip");
+	put_addr(b, &f->dst);
+	jb_key(b, "dst_port");
 	jb_uint(b, f->dport);
-	jb_key(b, "src_cc", false);
+	jb_key(b, "src_cc");
 	jb_val(b, f->gs.cc[0] ? f->gs.cc : NULL);
-	jb_key(b, "dst_cc", false);
+	jb_key(b, "dst_cc");
 	jb_val(b, f->gd.cc[0] ? f->gd.cc : NULL);
-	jb_key(b, "src_asn", false);
+	jb_key(b, "src_asn");
 	jb_uint(b, f->gs.asn);
-	jb_key(b, "dst_asn", false);
+	jb_key(b, "dst_asn");
 	jb_uint(b, f->gd.asn);
-	jb_key(b, "packets", false);
+	jb_key(b, "packets");
 	jb_uint(b, f->packets);
-	jb_key(b, "bytes", false);
+	jb_key(b, "bytes");
 	jb_uint(b, f->bytes);
-	if (f->ndns || f->dns.len)
-		put_array(b, "dns", &f->dns);
+	if (f->ndns || f->dns.len) {
+		jb_key(b, "dns");
+		put_array(b, &f->dns);
+	}
 	if (f->tls.len) {
-		jb_key(b, "tls", false);
+		jb_key(b, "tls");
 		jb_put(b, f->tls.p, f->tls.len);
 	}
-	if (f->nhttp || f->http.len)
-		put_array(b, "http", &f->http);
+	if (f->nhttp || f->http.len) {
+		jb_key(b, "http");
+		put_array(b, &f->http);
+	}
 	if (f->smtp) {
-		jb_key(b, "smtp", false);
+		jb_key(b, "smtp");
 		jb_ch(b, '{');
-		jb_key(b, "helo", true);
+		jb_key1(b, "helo");
 		if (f->helo.len)
 			jb_put(b, f->helo.p, f->helo.len);
 		else
 			jb_lit(b, "null");
-		jb_key(b, "mail_from", false);
+		jb_key(b, "mail_from");
 		if (f->mail_from.len)
 			jb_put(b, f->mail_from.p, f->mail_from.len);
 		else
 			jb_lit(b, "null");
-		put_array(b, "rcpt_to", &f->rcpt);
+		jb_key(b, "rcpt_to");
+		put_array(b, &f->rcpt);
 		jb_ch(b, '}');
 	}
 	jb_ch(b, '}');
@@ -743,7 +948,6 @@ static void dns_add(struct flow_table *t, struct flow *f, const struct dns_msg *
 {
 	struct jbuf *b = &f->dns;
 	size_t mark = b->len;
-	char s[SK_ADDR_STRLEN];
 	bool first = true;
 
 	if (f->ndns >= FLOW_MAX_DNS) {
@@ -753,19 +957,22 @@ static void dns_add(struct flow_table *t, struct flow *f, const struct dns_msg *
 	if (f->ndns)
 		jb_ch(b, ',');
 	jb_ch(b, '{');
-	jb_key(b, "qname", true);
+	jb_key1(b, "qname");
 	jb_val(b, m->qname);
-	jb_key(b, "qtype", false);
+	jb_key(b, "qtype");
 	jb_uint(b, m->qtype);
-	jb_key(b, "rcode", false);
+	jb_key(b, "rcode");
 	jb_uint(b, m->rcode);
-	jb_key(b, "answers", false);
+	jb_key(b, "answers");
 	jb_ch(b, '[');
 	for (unsigned i = 0; i < m->nanswers; i++) {
 		const struct dns_answer *a = &m->ans[i];
-		if (a->is_addr)
-			jb_elem(b, format_addr(&a->addr, s), &first);
-		else if (a->name[0])
+		if (a->is_addr) {   /* an address is always a valid string */
+			if (!first)
+				jb_ch(b, ',');
+			put_addr(b, &a->addr);
+			first = false;
+		} else if (a->name[0])
 			jb_elem(b, a->name, &first);
 	}
 	jb_lit(b, "]}");
@@ -779,15 +986,15 @@ static void tls_add(struct flow_table *t, struct flow *f, const struct tls_hello
 	char vbuf[8];
 
 	jb_ch(b, '{');
-	jb_key(b, "sni", true);
+	jb_key1(b, "sni");
 	jb_val(b, h->sni[0] ? h->sni : NULL);
-	jb_key(b, "alpn", false);
+	jb_key(b, "alpn");
 	jb_val(b, h->alpn[0] ? h->alpn : NULL);
-	jb_key(b, "version", false);
+	jb_key(b, "version");
 	jb_val(b, tls_version_name(h->max_version, vbuf));
-	jb_key(b, "ja3", false);
+	jb_key(b, "ja3");
 	jb_val(b, h->ja3);
-	jb_key(b, "ja4", false);
+	jb_key(b, "ja4");
 	jb_val(b, h->ja4);
 	jb_ch(b, '}');
 	entry_done(t, b, 0);
@@ -805,13 +1012,13 @@ static void http_add(struct flow_table *t, struct flow *f, const struct http_req
 	if (f->nhttp)
 		jb_ch(b, ',');
 	jb_ch(b, '{');
-	jb_key(b, "method", true);
+	jb_key1(b, "method");
 	jb_val(b, r->method);
-	jb_key(b, "host", false);
+	jb_key(b, "host");
 	jb_val(b, r->host[0] ? r->host : NULL);
-	jb_key(b, "uri", false);
+	jb_key(b, "uri");
 	jb_val(b, r->uri);
-	jb_key(b, "user_agent", false);
+	jb_key(b, "user_agent");
 	jb_val(b, r->user_agent[0] ? r->user_agent : NULL);
 	jb_ch(b, '}');
 	if (entry_done(t, b, mark))
