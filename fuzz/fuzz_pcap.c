@@ -4,19 +4,28 @@
  * classic pcap reader takes (pcapmem.h), that reader against libpcap: the same link type,
  * the same frames (time, lengths, bytes), an error or the end at the same frame. Each record
  * is also offered one byte short without eof, which must ask for more rather than fail. The
- * input is given to libpcap through fmemopen, so no file is written per input.
+ * input is given to libpcap through fmemopen, so no file is written per input. The same
+ * files are read once more through the block reader the workers share (source_block, from
+ * a memfd, two frames a call): the same frames and end, and nothing in a block but frames.
  */
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "packet/decode.h"
 #include "packet/pcapmem.h"
+#include "packet/source.h"
 
 #define MAX_FRAMES 10000   /* a capture that keeps giving frames still ends */
+#define BLK (SOURCE_BLOCK_MIN + 1)
+
+static uint8_t blk[BLK], check[BLK];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,6 +57,58 @@ static int mem_next(const struct pcapmem *m, const uint8_t *data, size_t size, s
 	default:
 		abort();   /* eof given: never MORE */
 	}
+}
+
+/* data through source_block: frame for frame what pcapmem gives (the reference walk). */
+static void blocks_agree(const struct pcapmem *m, const uint8_t *data, size_t size)
+{
+	char path[64], err[256];
+	int fd = memfd_create("fuzz-pcap", 0);
+	size_t off = 24, n;
+	struct frame fr[2], want;
+	enum src_status s;
+	int frames = 0;
+
+	if (fd < 0)
+		return;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct source *src = source_open_file(path, err, sizeof(err));
+	close(fd);                  /* the source holds its own descriptor */
+	if (!src)
+		return;
+	if (!source_can_block(src))
+		abort();            /* pcapmem takes it, so the chunk source has it */
+	/* the bytes read are at most the file's: only those can be written (the rest is checked
+	 * to stay untouched) */
+	size_t span = size < sizeof(blk) ? size : sizeof(blk);
+	memset(blk, 0xa5, sizeof(blk));
+	do {
+		memset(blk, 0xa5, span);
+		s = source_block(src, blk, sizeof(blk), fr, 2, &n);
+		if ((s == SRC_FRAME) != (n > 0) || n > 2)
+			abort();
+		memcpy(check, blk, span);
+		for (size_t i = 0; i < n; i++) {
+			if (mem_next(m, data, size, &off, &want) != SRC_FRAME ||
+			    want.caplen != fr[i].caplen || want.wirelen != fr[i].wirelen ||
+			    want.ts_us != fr[i].ts_us || memcmp(want.data, fr[i].data, want.caplen) != 0)
+				abort();
+			memset(check + (fr[i].data - blk), 0, fr[i].caplen);
+			frames++;
+		}
+		for (size_t i = 0; i < span; i++)
+			if (check[i] != 0 && check[i] != 0xa5)
+				abort();    /* a byte not a frame's was left in the block */
+		if (span < sizeof(blk) && blk[span] != 0xa5)
+			abort();
+	} while (s == SRC_FRAME && frames < MAX_FRAMES);
+	if (s != SRC_FRAME && mem_next(m, data, size, &off, &want) != (int)s)
+		abort();
+	source_close(src);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -102,5 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	pcap_close(pc); /* closes fp too */
+	if (mine)
+		blocks_agree(&m, data, size);
 	return 0;
 }

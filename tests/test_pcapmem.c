@@ -9,7 +9,8 @@
  *   - cut at many offsets (inside the file header, a record header, a frame): an error or
  *     the end at the same frame as libpcap; a captured length over 256 KiB is an error;
  *   - pcapng, other link types and other versions are left to libpcap;
- *   - dup() reads the file again from the start, independently;
+ *   - block() gives the same frames, in blocks of whole records, each block holding nothing
+ *     but its frames' bytes (all of the above is also read through it, with small blocks);
  *   - rule 1: once the caller has cleared each frame, the source's buffer holds none of the
  *     capture's planted "SECRET-" bytes at the end (and does hold them if frames are not
  *     cleared): refills clear the stale copy of the bytes they move.
@@ -80,12 +81,55 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
-/* Read path both ways; every frame and the way each ends must agree. Returns the frames. */
+/* Blocks of a source read with block(): small ones (many per file), and alternately few
+ * and many frames a call, so that both limits end blocks. */
+#define BLK_CAP (SOURCE_BLOCK_MIN + 4096u)
+#define BLK_MAXN 5000u
+
+struct blocks {
+	struct source *s;
+	uint8_t *buf, *check;
+	struct frame fr[BLK_MAXN];
+	size_t n, next;
+	unsigned calls;
+	enum src_status st;
+};
+
+/* The next frame of the block reader, reading a block when one is used up. Each block must
+ * hold nothing but its frames' bytes (rule 1): all else in the buffer is zero. */
+static enum src_status blocks_next(struct blocks *k, struct frame *f)
+{
+	if (k->next == k->n) {
+		if (k->st != SRC_FRAME)
+			return k->st;
+		memset(k->buf, 0xa5, BLK_CAP);
+		k->st = source_block(k->s, k->buf, BLK_CAP, k->fr, k->calls++ % 2 ? 3 : BLK_MAXN, &k->n);
+		k->next = 0;
+		assert_true(k->st == SRC_FRAME ? k->n > 0 : k->n == 0);
+		memcpy(k->check, k->buf, BLK_CAP);
+		for (size_t i = 0; i < k->n; i++)
+			memset(k->check + (k->fr[i].data - k->buf), 0, k->fr[i].caplen);
+		for (size_t i = 0; i < BLK_CAP; i++)
+			if (k->check[i] != 0 && k->check[i] != 0xa5)
+				fail_msg("byte %zu of a block is neither a frame's nor cleared", i);
+		for (size_t i = 0; i < BLK_CAP && k->n; i++)   /* what was read, was cleared */
+			if (k->check[i] == 0xa5 && i < (size_t)(k->fr[k->n - 1].data - k->buf))
+				fail_msg("byte %zu before the last frame was not read over", i);
+		if (k->st != SRC_FRAME)
+			return k->st;
+	}
+	*f = k->fr[k->next++];
+	return SRC_FRAME;
+}
+
+/* Read path three ways (chunks, blocks, libpcap); every frame and the way each ends must
+ * agree. Returns the frames. */
 static uint64_t same_as_libpcap(const char *path, const char *want_ops)
 {
 	char e1[256], e2[256];
 	struct source *a = source_open_file(path, e1, sizeof(e1));
 	struct source *b = source_open_libpcap(path, e2, sizeof(e2));
+	struct blocks k = { .st = SRC_FRAME };
 	uint64_t n = 0;
 
 	assert_true((a == NULL) == (b == NULL));
@@ -94,19 +138,44 @@ static uint64_t same_as_libpcap(const char *path, const char *want_ops)
 	assert_string_equal(a->ops->name, want_ops);
 	assert_string_equal(b->ops->name, "pcap");
 	assert_int_equal(source_linktype(a), source_linktype(b));
+	assert_true(source_can_block(a) == (strcmp(want_ops, "pcap-chunks") == 0));
+	if (source_can_block(a)) {
+		k.s = source_open_file(path, e1, sizeof(e1));
+		k.buf = malloc(BLK_CAP);
+		k.check = malloc(BLK_CAP);
+		assert_non_null(k.s);
+		assert_non_null(k.buf);
+		assert_non_null(k.check);
+	}
 	for (;;) {
-		struct frame fa, fb;
+		struct frame fa, fb, fk;
 		enum src_status sa = source_next(a, &fa), sb = source_next(b, &fb);
 
 		assert_int_equal(sa, sb);
+		if (k.s) {
+			assert_int_equal(blocks_next(&k, &fk), sa);
+			if (sa == SRC_ERROR)
+				assert_string_equal(source_error(k.s), source_error(a));
+		}
 		if (sa != SRC_FRAME)
 			break;
 		assert_int_equal(fa.ts_us, fb.ts_us);
 		assert_int_equal(fa.caplen, fb.caplen);
 		assert_int_equal(fa.wirelen, fb.wirelen);
 		assert_memory_equal(fa.data, fb.data, fa.caplen);
+		if (k.s) {
+			assert_int_equal(fk.ts_us, fb.ts_us);
+			assert_int_equal(fk.caplen, fb.caplen);
+			assert_int_equal(fk.wirelen, fb.wirelen);
+			assert_memory_equal(fk.data, fb.data, fk.caplen);
+		}
 		n++;
 	}
+	if (k.s)   /* an end or an error stays so */
+		assert_int_equal(source_block(k.s, k.buf, BLK_CAP, k.fr, BLK_MAXN, &k.n), k.st);
+	source_close(k.s);
+	free(k.buf);
+	free(k.check);
 	source_close(a);
 	source_close(b);
 	return n;
@@ -213,47 +282,31 @@ static void test_caplen_too_large(void **state)
 	free(b);
 }
 
-static void test_dup_reads_again(void **state)
+/* Blocks: the frames of several blocks in a row, as chunks give them (same_as_libpcap checks
+ * every frame and the clearing); a stream has no block reader. */
+static void test_blocks(void **state)
 {
 	char err[256];
-	struct source *a = source_open_file(cap_path, err, sizeof(err));
-	struct source *d;
-	struct frame fa, fd;
-	uint64_t n = 0;
+	struct source *s = source_open_file(cap_path, err, sizeof(err));
+	uint8_t *buf = malloc(BLK_CAP);
+	static struct frame fr[BLK_MAXN];
+	size_t n, total = 0, calls = 0;
 
-	assert_non_null(a);
-	for (int i = 0; i < 100; i++)
-		assert_int_equal(source_next(a, &fa), SRC_FRAME);
-	d = source_dup(a, err, sizeof(err));
-	assert_non_null(d);
-	assert_int_equal(source_linktype(d), source_linktype(a));
-	/* d starts at the first frame; a goes on from the 101st, untouched by d */
-	struct source *ref = source_open_libpcap(cap_path, err, sizeof(err));
-	struct source *ref_a = source_open_libpcap(cap_path, err, sizeof(err));
-	struct frame fr;
-	for (int i = 0; i < 100; i++)
-		assert_int_equal(source_next(ref_a, &fr), SRC_FRAME);
-	while (source_next(d, &fd) == SRC_FRAME) {
-		assert_int_equal(source_next(ref, &fr), SRC_FRAME);
-		assert_int_equal(fd.ts_us, fr.ts_us);
-		assert_memory_equal(fd.data, fr.data, fd.caplen);
-		if (n++ % 3 == 0 && source_next(a, &fa) == SRC_FRAME) {
-			assert_int_equal(source_next(ref_a, &fr), SRC_FRAME);
-			assert_int_equal(fa.ts_us, fr.ts_us);
-			assert_memory_equal(fa.data, fr.data, fa.caplen);
-		}
+	assert_non_null(s);
+	assert_non_null(buf);
+	while (source_block(s, buf, BLK_CAP, fr, BLK_MAXN, &n) == SRC_FRAME) {
+		total += n;
+		calls++;
 	}
-	assert_int_equal(n, NPACKETS);
-	source_close(ref);
-	source_close(ref_a);
-	source_close(d);
-	source_close(a);
-	/* a stream cannot be read twice */
+	assert_int_equal(total, NPACKETS);
+	assert_true(calls > 10);                 /* many blocks, records across their ends */
+	source_close(s);
+	free(buf);
 	FILE *keep = freopen(cap_path, "rb", stdin);
 	assert_non_null(keep);
 	struct source *in = source_open_file("-", err, sizeof(err));
 	assert_non_null(in);
-	assert_null(source_dup(in, err, sizeof(err)));
+	assert_false(source_can_block(in));
 	source_close(in);
 }
 
@@ -336,7 +389,7 @@ int main(void)
 		cmocka_unit_test(test_pcapng_to_libpcap),
 		cmocka_unit_test(test_cut_anywhere),
 		cmocka_unit_test(test_caplen_too_large),
-		cmocka_unit_test(test_dup_reads_again),
+		cmocka_unit_test(test_blocks),
 		cmocka_unit_test(test_rule1_buffer_cleared),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,11 +10,11 @@
  *
  * -i captures live (AF_PACKET ring, source_afpacket.c). -w N (N > 1) runs N pipelines on N
  * threads (select/workers.h): live, one ring each in one fanout group; from a classic pcap
- * file, every worker reads the file and keeps its share of the flows; from pcapng or a pipe,
- * one reader thread hands each flow's frames to one worker. Records go to the one output, the
- * summary and the stats are summed over the workers. -w 1 (the default) is the single-threaded
- * path, no extra thread. With workers a reload is built once (by worker 0, the reader thread
- * or, live, the waiting thread) and taken up by each worker at the same packet boundary
+ * file, the workers share blocks of the file and each runs its share of the flows; from
+ * pcapng or a pipe, one reader thread hands each flow's frames to one worker. Records go to
+ * the one output, the summary and the stats are summed over the workers. -w 1 (the default)
+ * is the single-threaded path, no extra thread. With workers a reload is built once (by the
+ * worker reading a block, the reader thread or, live, the waiting thread) and taken up by each worker at the same packet boundary
  * (live: its next one); "reloaded" is logged once every worker has it, and the old set is
  * freed then.
  * Signals, for files and live alike: SIGTERM and SIGINT stop reading at the next packet

@@ -3,8 +3,8 @@
  *
  * A source hands out one frame at a time. The bytes stay owned by the source and are valid
  * until the next call to next() or close(). The frame is the source's copy, which the caller
- * clears once done with it (rule 1). A capture file that can be read more than once gives
- * further independent cursors with dup() (one per worker).
+ * clears once done with it (rule 1). A classic pcap file can also be read in blocks of whole
+ * records into buffers the caller owns (block()), which workers share.
  */
 #ifndef SK_SOURCE_H
 #define SK_SOURCE_H
@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 struct source;
+
+/* source_block's buffers hold more than the largest classic pcap record (16 + 262,144). */
+#define SOURCE_BLOCK_MIN (16u + 262144u)
 
 struct frame {
 	uint64_t ts_us;
@@ -33,9 +36,15 @@ struct source_ops {
 	enum src_status (*next)(struct source *s, struct frame *f);
 	int (*linktype)(struct source *s);
 	void (*close)(struct source *s);
-	/* A new cursor from the input's first frame, on the same file; s must outlive it.
-	 * NULL op: the source cannot be read twice (a stream, a ring). */
-	struct source *(*dup)(struct source *s, char *err, size_t errlen);
+	/* Shared reading (workers): the next records, whole, read into buf[0..cap) (cap >
+	 * SOURCE_BLOCK_MIN), their frames into fr[0..*n) (at most maxn, maxn > 0), pointing into
+	 * buf. Every other byte of buf (record headers, bytes past the snap length, a record
+	 * cut by the end of buf, which the next call reads again) is cleared before return.
+	 * SRC_FRAME (*n > 0), SRC_END, or SRC_ERROR (source_error says why) once the frames
+	 * before the break have been given. A source is read either by next() or by block(),
+	 * not both. NULL op: not offered (a stream, libpcap, a ring). */
+	enum src_status (*block)(struct source *s, uint8_t *buf, size_t cap, struct frame *fr,
+				 size_t maxn, size_t *n);
 	/* For tests of rule 1: does the source's own buffer hold needle? NULL op: no buffer. */
 	bool (*holds)(const struct source *s, const void *needle, size_t n);
 };
@@ -46,7 +55,7 @@ struct source {
 };
 
 /* Open a pcap or pcapng file ("-" for standard input). A regular file in the classic pcap
- * format is read in chunks and parsed in place (pcapmem.h) and can be dup()ed; anything else
+ * format is read in chunks and parsed in place (pcapmem.h) and can be read in blocks; anything else
  * is read through libpcap. Returns NULL with a one-line reason in err. */
 struct source *source_open_file(const char *path, char *err, size_t errlen);
 /* The same through libpcap always (tests compare the two). */
@@ -67,9 +76,11 @@ static inline bool source_holds(const struct source *s, const void *needle, size
 {
 	return s && s->ops->holds && s->ops->holds(s, needle, n);
 }
-static inline struct source *source_dup(struct source *s, char *err, size_t errlen)
+static inline bool source_can_block(const struct source *s) { return s->ops->block != NULL; }
+static inline enum src_status source_block(struct source *s, uint8_t *buf, size_t cap,
+					   struct frame *fr, size_t maxn, size_t *n)
 {
-	return s->ops->dup ? s->ops->dup(s, err, errlen) : NULL;
+	return s->ops->block(s, buf, cap, fr, maxn, n);
 }
 
 #endif

@@ -6,8 +6,8 @@
  * and hands out each frame where it lies (pcapmem.c): one system call per MiB and no copy
  * per frame, where libpcap makes two fread calls and one copy per frame. The caller clears
  * each frame as usual; a refill clears the stale copy of the bytes it moves, and close
- * clears the buffer. dup() gives each worker its own cursor (own buffer and offset) on the
- * one descriptor. Mapping the file instead was measured slower on the bench machine: a
+ * clears the buffer. For workers that share the reading, block() reads whole records into a
+ * buffer of the caller's and parses them there (no copy either). Mapping the file instead was measured slower on the bench machine: a
  * first touch of each page of a 2 GB mapping cost more than copying it.
  *
  * libpcap reads both formats behind one call; timestamps are asked for in microseconds so
@@ -115,18 +115,29 @@ _Static_assert(CHUNK > PCAPMEM_MAX_RECORD, "a chunk holds any record");
 struct chunk_source {
 	struct source base;      /* first */
 	struct pcapmem m;
-	int fd;                  /* one descriptor, read with pread: dups share it */
-	bool owns_fd;            /* the source that opened it closes it, after its dups */
+	int fd;                  /* read with pread */
 	uint64_t foff;           /* file offset of the next read */
-	uint8_t *buf;            /* CHUNK bytes, kept out of core files, wiped on close */
+	uint8_t *buf;            /* CHUNK bytes (from the first next()), out of core files, wiped on close */
 	size_t have, pos;        /* buf[pos..have) is not yet handed out */
 	bool eof;
+	bool broken;             /* block(): an error was found after the frames given */
 };
 
 /* Keep the unread part, fill the rest from the file. 0, or -1 with the reason in error. */
 static int chunk_refill(struct chunk_source *cs)
 {
 	size_t keep = cs->have - cs->pos;
+
+	if (!cs->buf) {          /* made at the first read: a source read in blocks has none */
+		void *buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
+		if (buf == MAP_FAILED) {
+			one_line(cs->base.error, sizeof(cs->base.error), "", "out of memory");
+			return -1;
+		}
+		madvise(buf, CHUNK, MADV_DONTDUMP);   /* never in a core file (rule 1) */
+		cs->buf = buf;
+	}
 
 	memmove(cs->buf, cs->buf + cs->pos, keep);
 	/* The frames handed out were cleared by the caller; what moved left a stale copy of
@@ -155,6 +166,8 @@ static enum src_status chunk_next(struct source *s, struct frame *f)
 {
 	struct chunk_source *cs = (struct chunk_source *)s;
 
+	if (!cs->buf && chunk_refill(cs) < 0)
+		return SRC_ERROR;
 	for (;;) {
 		size_t used = 0;
 		switch (pcapmem_next(&cs->m, cs->buf + cs->pos, cs->have - cs->pos, cs->eof, f, &used,
@@ -187,8 +200,7 @@ static void chunk_close(struct source *s)
 		explicit_bzero(cs->buf, CHUNK);
 		munmap(cs->buf, CHUNK);
 	}
-	if (cs->owns_fd)
-		close(cs->fd);
+	close(cs->fd);
 	free(cs);
 }
 
@@ -196,53 +208,82 @@ static bool chunk_holds(const struct source *s, const void *needle, size_t n)
 {
 	const struct chunk_source *cs = (const struct chunk_source *)s;
 
-	return n && memmem(cs->buf, CHUNK, needle, n);
+	return n && cs->buf && memmem(cs->buf, CHUNK, needle, n);
 }
 
-static struct source *chunk_dup(struct source *s, char *err, size_t errlen);
+/*
+ * Shared reading: whole records straight into the caller's buffer, parsed there. A record
+ * that the end of buf cuts is not handed out; the next call reads it again from its start
+ * (at most one record in a block is read twice). Everything in buf that is not a frame's
+ * bytes is cleared here, so that a caller who clears the frames leaves nothing behind.
+ */
+_Static_assert(SOURCE_BLOCK_MIN >= PCAPMEM_MAX_RECORD, "a block holds any record");
+
+static enum src_status chunk_block(struct source *s, uint8_t *buf, size_t cap, struct frame *fr,
+				   size_t maxn, size_t *n)
+{
+	struct chunk_source *cs = (struct chunk_source *)s;
+	size_t have = 0, pos = 0, clean = 0;
+	bool eof = false, rerr = false;
+
+	*n = 0;
+	if (cs->broken)
+		return SRC_ERROR;
+	while (have < cap && !eof) {
+		ssize_t got = pread(cs->fd, buf + have, cap - have, (off_t)(cs->foff + have));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {       /* the whole records before it are still given */
+			one_line(s->error, sizeof(s->error), "read error: ", strerror(errno));
+			rerr = true;
+			break;
+		}
+		eof = got == 0;
+		have += (size_t)got;
+	}
+	while (*n < maxn) {
+		size_t used = 0;
+		struct frame *f = &fr[*n];
+		enum pcapmem_rec r = pcapmem_next(&cs->m, buf + pos, have - pos, eof, f, &used,
+						  s->error, sizeof(s->error));
+		if (r != PCAPMEM_FRAME) {
+			cs->broken = r == PCAPMEM_BAD;
+			break;           /* MORE: the rest is read again next time; END */
+		}
+		/* the record header and any bytes past the snap length: not the frame's (rule 1) */
+		memset(buf + clean, 0, (size_t)(f->data - buf) - clean);
+		clean = (size_t)(f->data - buf) + f->caplen;
+		pos += used;
+		(*n)++;
+	}
+	memset(buf + clean, 0, have - clean);
+	cs->foff += pos;
+	cs->broken = cs->broken || rerr;
+	if (*n)
+		return SRC_FRAME;
+	return cs->broken ? SRC_ERROR : SRC_END;
+}
 
 static const struct source_ops chunk_ops = {
 	.name = "pcap-chunks",
 	.next = chunk_next,
 	.linktype = chunk_linktype,
 	.close = chunk_close,
-	.dup = chunk_dup,
+	.block = chunk_block,
 	.holds = chunk_holds,
 };
 
-static struct chunk_source *chunk_new(const struct pcapmem *m, int fd, bool owns_fd)
+static struct chunk_source *chunk_new(const struct pcapmem *m, int fd)
 {
 	struct chunk_source *cs = calloc(1, sizeof(*cs));
-	void *buf;
 
 	if (!cs)
 		return NULL;
-	buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED) {
-		free(cs);
-		return NULL;
-	}
-	madvise(buf, CHUNK, MADV_DONTDUMP);   /* never in a core file (rule 1) */
 	cs->base.ops = &chunk_ops;
 	cs->m = *m;
 	cs->fd = fd;
-	cs->owns_fd = owns_fd;
 	cs->foff = PCAPMEM_HDR;
-	cs->buf = buf;
 	return cs;
-}
-
-static struct source *chunk_dup(struct source *s, char *err, size_t errlen)
-{
-	const struct chunk_source *cs = (const struct chunk_source *)s;
-	struct chunk_source *d = chunk_new(&cs->m, cs->fd, false);
-
-	if (!d) {
-		if (err && errlen)
-			snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	return &d->base;
 }
 
 /* The file in chunks, if it is a regular file that pcapmem takes; else NULL (libpcap). */
@@ -258,7 +299,7 @@ static struct source *chunk_open(const char *path)
 		return NULL;    /* libpcap's open says why */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    pcapmem_open(&m, hdr, sizeof(hdr)) != 0 || !(cs = chunk_new(&m, fd, true))) {
+	    pcapmem_open(&m, hdr, sizeof(hdr)) != 0 || !(cs = chunk_new(&m, fd))) {
 		close(fd);
 		return NULL;
 	}

@@ -1,21 +1,28 @@
 /*
- * workers.c — N pipelines on N threads: the reader, the rings, the emitter, reloads.
+ * workers.c — N pipelines on N threads: shared blocks, the reader, the rings, reloads, output.
  *
  * NOTES ON THE DESIGN
  *
- * Classic pcap file input (-r FILE -w N: the source can be dup()ed):
+ * Classic pcap file input (-r FILE -w N: the source reads in blocks):
  *
- *   worker k reads every frame of the file through its own cursor (its own 1 MiB chunks),
- *   decodes it, and runs pl_decoded on those whose pair hash (below) falls to k; the others
- *   it only steps over; it clears every frame of its chunk after use. No thread hands frames
- *   to another: reading and decoding are done N times over, in parallel, which costs less
- *   than one reader feeding N workers. Worker 0 leads: it polls
- *   the reload hook after each frame and publishes how far it has come (every WK_LEAD
- *   frames); the others never pass it. A reload found after frame F is published with F
- *   before the leader's position passes F, so every worker swaps before frame F, as one
- *   worker would; the leader also retires the old set. The followers wait (spin, then
- *   yield) only when they catch up with the leader.
+ *   the workers share a ring of blocks (n + 4 slots, at most WK_BLOCKS_MAX). Block seq lives
+ *   in slot seq % nblk. A worker that needs block seq and finds it unread reads it itself,
+ *   under rd_mu: whole records into the slot's buffer (source_block), then the reload hook
+ *   polled after each frame in the file's order. Outside the lock it decodes every frame's
+ *   headers once, groups the frames by owner (a counting sort), and publishes the block
+ *   (ready = seq + 1, left = n). Each worker then runs pl_decoded on its own group, in the
+ *   file's order, and clears each of its frames (bytes, decoded headers, descriptor) once
+ *   done; the last worker to leave a block frees the slot for block seq + nblk. So the file
+ *   is read once and each frame decoded once whichever worker does it, and no worker copies
+ *   another's frames. A worker waits (spinning briefly, then on bk_cv) only for a block
+ *   another worker is still reading, or for a slot the slowest worker still holds; the ring
+ *   bounds how far apart they run.
  *
+ *   Reloads: a reload found after frame i of a block takes effect at frame i + 1 (swap_at)
+ *   for every worker, as with one reader; at most one per block, since none is asked for
+ *   while one is being taken up. A stop found in the poll ends the input after that frame.
+ *   Frames that a stop leaves unseen are cleared when the run ends.
+
  * Other file input (pcapng, a pipe, -r -; -w N):
  *
  *   reader (calling thread)                       worker k (thread)
@@ -83,8 +90,10 @@
 #define WK_POLL_NS 50000000L       /* live: the calling thread looks for reloads every 50 ms */
 #define WK_OUT (64u << 10)         /* bytes of record lines a worker gathers before output */
 #define WK_OUT_NS 100000000L       /* live: lines wait no longer than this */
-#define WK_LEAD 64u                /* pcap files: the leader publishes its position this often */
-#define WK_DONE UINT64_MAX         /* ... and this when it has ended */
+#define WK_BLOCK (1u << 20)        /* pcap files: bytes of a shared block */
+#define WK_BLOCK_FRAMES 8192u      /* ... frames in one at most */
+#define WK_BLOCKS_MAX 32u          /* ... blocks in the ring at most */
+#define WK_AHEAD 4u                /* ... a worker's frames fetched this far ahead */
 
 struct wk_desc {
 	uint64_t ts_us;
@@ -119,7 +128,7 @@ struct wk_worker {
 	bool started;
 	struct wk_ring ring;           /* file mode */
 	struct wk_slot *fill;          /* reader's side: the batch being filled, or NULL */
-	struct source *src;            /* live mode; pcap file mode: the worker's own cursor */
+	struct source *src;            /* live mode: the worker's ring */
 	uint64_t gen;                  /* generation of the set the pipeline runs (worker's own) */
 	bool swap_failed;
 	atomic_uint_fast64_t acked;    /* gen, published for the reader / calling thread */
@@ -147,11 +156,34 @@ struct wk_pool {
 	_Atomic(const struct sel_set *) live_sel;   /* ... and its set */
 	int linktype;                  /* file: of the source */
 	uint64_t okey[3];              /* owner_of's key, random per pool */
-	/* pcap file mode: the leader's position, and the reload it found (one at a time) */
-	atomic_uint_fast64_t lead_pos;
-	atomic_uint_fast64_t rl_gen, rl_frame;
-	_Atomic(const struct sel_set *) rl_sel;
+	/* pcap file mode: the ring of shared blocks; reading (and the reload hook) under rd_mu */
+	struct wk_block *blk;
+	unsigned nblk;
+	pthread_mutex_t rd_mu;
+	struct source *rd_src;
+	uint64_t rd_next;              /* the next block to read */
+	bool rd_end, rd_failed;
+	size_t blk_bytes, blk_frames;  /* a block's size and most frames (WK_BLOCK, ..._FRAMES) */
+	pthread_mutex_t bk_mu;         /* with bk_cv: a block became ready or a slot free */
+	pthread_cond_t bk_cv;
 	char error[256];
+};
+
+/* One block of a classic pcap file, shared by the workers (file mode, see the notes). */
+struct wk_block {
+	atomic_uint_fast64_t ready;    /* seq + 1 once block seq is read and indexed here */
+	atomic_uint left;              /* workers yet to take their frames (0: the slot is free) */
+	uint8_t *buf;                  /* blk_bytes: only the frames' bytes are not zero */
+	struct frame *fr;              /* the frames, in the file's order */
+	struct pkt *pk;                /* their decoded headers */
+	uint8_t *err;                  /* their enum pkt_err */
+	uint16_t *own;                 /* their owners */
+	uint32_t *order;               /* frame numbers grouped by owner, each group in order */
+	uint32_t *first;               /* n + 1: worker k's group is order[first[k] .. first[k+1]) */
+	uint32_t n, swap_at;           /* frames; the first under gen1/sel1 (n: none) */
+	uint64_t gen0, gen1;           /* the set in force at the first frame, and from swap_at */
+	const struct sel_set *sel0, *sel1;
+	bool end;                      /* the input ends after this block */
 };
 
 /* --- output -------------------------------------------------------------------------------- */
@@ -566,86 +598,260 @@ out:
 	return rc;
 }
 
-/* --- classic pcap file input: every worker reads ------------------------------------------- */
+/* --- classic pcap file input: shared blocks ------------------------------------------------ */
 
-/* Leader: a reload found after frame `frame` goes out to the followers, and the leader swaps. */
-static void lead_reload(struct wk_worker *w, uint64_t frame)
+/* The slots of the block ring: enough for every worker to be a block or two apart. */
+static unsigned nblocks_for(unsigned n)
 {
-	struct wk_pool *wp = w->pool;
-
-	atomic_store_explicit(&wp->rl_frame, frame, memory_order_relaxed);
-	atomic_store_explicit(&wp->rl_sel, wp->cur, memory_order_relaxed);
-	atomic_store_explicit(&wp->rl_gen, wp->gen, memory_order_release);
-	worker_swap(w, wp->gen, wp->cur);
+	return n + 4 < WK_BLOCKS_MAX ? n + 4 : WK_BLOCKS_MAX;
 }
 
-/* Follower: before frame i, wait until the leader has passed it, then take up a reload that
- * falls at or before i (at i itself, unless an earlier swap failed for want of memory). */
-static void follow(struct wk_worker *w, uint64_t i, uint64_t *limit)
+static void block_free(const struct wk_pool *wp, struct wk_block *b)
 {
-	struct wk_pool *wp = w->pool;
-	unsigned spins = 0;
-
-	while (i >= *limit) {
-		*limit = atomic_load_explicit(&wp->lead_pos, memory_order_acquire);
-		if (i < *limit || source_stop_flag)
-			break;
-		if (++spins < 256)
-			__builtin_ia32_pause();
-		else
-			sched_yield();
+	if (b->buf) {
+		sodium_memzero(b->buf, wp->blk_bytes);
+		munmap(b->buf, wp->blk_bytes);
 	}
-	uint64_t g = atomic_load_explicit(&wp->rl_gen, memory_order_acquire);
-	if (g != w->gen && atomic_load_explicit(&wp->rl_frame, memory_order_relaxed) <= i)
-		worker_swap(w, g, atomic_load_explicit(&wp->rl_sel, memory_order_relaxed));
+	if (b->pk)
+		sodium_memzero(b->pk, wp->blk_frames * sizeof(*b->pk));
+	free(b->fr);
+	free(b->pk);
+	free(b->err);
+	free(b->own);
+	free(b->order);
+	free(b->first);
 }
 
-static void *walk_worker(void *arg)
+static int blocks_init(struct wk_pool *wp)
+{
+	if (wp->blk)
+		return 0;
+	wp->nblk = nblocks_for(wp->n);
+	wp->blk = calloc(wp->nblk, sizeof(*wp->blk));
+	if (!wp->blk)
+		return -1;
+	for (unsigned i = 0; i < wp->nblk; i++) {
+		struct wk_block *b = &wp->blk[i];
+		void *m = mmap(NULL, wp->blk_bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return -1;           /* wk_free frees what was made */
+		b->buf = m;
+		madvise(b->buf, wp->blk_bytes, MADV_DONTDUMP);   /* never in a core file (rule 1) */
+		b->fr = calloc(wp->blk_frames, sizeof(*b->fr));
+		b->pk = calloc(wp->blk_frames, sizeof(*b->pk));
+		b->err = calloc(wp->blk_frames, sizeof(*b->err));
+		b->own = calloc(wp->blk_frames, sizeof(*b->own));
+		b->order = calloc(wp->blk_frames, sizeof(*b->order));
+		b->first = calloc(wp->n + 1, sizeof(*b->first));
+		if (!b->fr || !b->pk || !b->err || !b->own || !b->order || !b->first)
+			return -1;
+	}
+	return 0;
+}
+
+/* Wait (briefly spinning, then on the condition) until ready() holds or the run stops. */
+static bool block_wait(struct wk_pool *wp, bool (*ready)(const struct wk_block *, uint64_t),
+		       const struct wk_block *b, uint64_t arg)
+{
+	for (unsigned spins = 0; spins < 512; spins++) {
+		if (ready(b, arg))
+			return true;
+		__builtin_ia32_pause();
+	}
+	pthread_mutex_lock(&wp->bk_mu);
+	while (!ready(b, arg) && !source_stop_flag) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 10000000L;      /* a stop set by a signal is seen within 10 ms */
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&wp->bk_cv, &wp->bk_mu, &t);
+	}
+	pthread_mutex_unlock(&wp->bk_mu);
+	return ready(b, arg);
+}
+
+static bool is_ready(const struct wk_block *b, uint64_t seq)
+{
+	return atomic_load_explicit(&b->ready, memory_order_acquire) == seq + 1;
+}
+
+static bool is_free(const struct wk_block *b)
+{
+	return atomic_load_explicit(&b->left, memory_order_acquire) == 0;
+}
+
+/* The slot came free for block seq, or another worker has read seq into it meanwhile. */
+static bool is_free_or_ready(const struct wk_block *b, uint64_t seq)
+{
+	return is_free(b) || is_ready(b, seq);
+}
+
+static void block_notify(struct wk_pool *wp)
+{
+	pthread_mutex_lock(&wp->bk_mu);
+	pthread_cond_broadcast(&wp->bk_cv);
+	pthread_mutex_unlock(&wp->bk_mu);
+}
+
+/*
+ * Read the next block into b (rd_mu held): the records, then the reload hook polled after
+ * each frame in the file's order, as one reader would. A reload found after frame i takes
+ * effect at frame i + 1 (swap_at); there is at most one per block, since the next is not
+ * asked for before every worker has taken this one up. A stop found after frame i ends the
+ * input there: the frames after it are cleared unseen.
+ */
+static void block_read(struct wk_pool *wp, struct wk_block *b)
+{
+	enum src_status s = SRC_END;
+	size_t n = 0;
+
+	retire_check(wp);
+	b->gen0 = b->gen1 = wp->gen;
+	b->sel0 = b->sel1 = wp->cur;
+	b->end = false;
+	if (!source_stop_flag)
+		s = source_block(wp->rd_src, b->buf, wp->blk_bytes, b->fr, wp->blk_frames, &n);
+	b->n = (uint32_t)n;
+	b->swap_at = b->n;
+	for (uint32_t i = 0; i < b->n; i++) {
+		if (reload_poll(wp)) {
+			b->swap_at = i + 1;
+			b->gen1 = wp->gen;
+			b->sel1 = wp->cur;
+		}
+		if (source_stop_flag) {
+			uint32_t keep = i + 1;
+			const uint8_t *cut = b->fr[i].data + b->fr[i].caplen;
+			memset(b->buf + (cut - b->buf), 0, wp->blk_bytes - (size_t)(cut - b->buf));
+			memset(b->fr + keep, 0, (b->n - keep) * sizeof(*b->fr));
+			b->n = keep;
+			if (b->swap_at > keep)
+				b->swap_at = keep;
+			break;
+		}
+	}
+	if (s == SRC_FRAME && !source_stop_flag)
+		return;
+	/* The end: a request made while no packet came is answered before it. */
+	if (reload_poll(wp)) {
+		b->swap_at = b->n;
+		b->gen1 = wp->gen;
+		b->sel1 = wp->cur;
+	}
+	b->end = true;
+	wp->rd_end = true;
+	if (s == SRC_ERROR && !source_stop_flag) {
+		snprintf(wp->error, sizeof(wp->error), "%s", source_error(wp->rd_src));
+		wp->rd_failed = true;
+	}
+}
+
+/* Decode every frame's headers once and group the frames by owner (counting sort). */
+static void block_index(struct wk_pool *wp, struct wk_block *b)
+{
+	uint32_t *first = b->first;
+
+	memset(first, 0, (wp->n + 1) * sizeof(*first));
+	for (uint32_t i = 0; i < b->n; i++) {
+		b->err[i] = (uint8_t)pkt_decode_headers(wp->linktype, b->fr[i].data, b->fr[i].caplen,
+							 &b->pk[i]);
+		b->own[i] = (uint16_t)owner_of(wp, (enum pkt_err)b->err[i], &b->pk[i]);
+		first[b->own[i] + 1]++;
+	}
+	for (unsigned k = 0; k < wp->n; k++)
+		first[k + 1] += first[k];
+	for (uint32_t i = 0; i < b->n; i++)
+		b->order[first[b->own[i]]++] = i;
+	for (unsigned k = wp->n; k > 0; k--)   /* first[k] was moved on to first[k + 1] */
+		first[k] = first[k - 1];
+	first[0] = 0;
+}
+
+/* Block seq, read by this worker if no other has begun it; NULL if the run stopped first. */
+static struct wk_block *block_get(struct wk_worker *w, uint64_t seq)
+{
+	struct wk_pool *wp = w->pool;
+	struct wk_block *b = &wp->blk[seq % wp->nblk];
+
+	while (!is_ready(b, seq)) {
+		pthread_mutex_lock(&wp->rd_mu);
+		if (wp->rd_next != seq || wp->rd_end) {
+			pthread_mutex_unlock(&wp->rd_mu);   /* another worker is reading it */
+			if (!block_wait(wp, is_ready, b, seq) && source_stop_flag)
+				return NULL;
+			continue;
+		}
+		/* ours to read, once the slot's last block is done with everywhere; never waited
+		 * for with rd_mu held (the worker still on that block may need the lock) */
+		if (!is_free(b)) {
+			pthread_mutex_unlock(&wp->rd_mu);
+			if (!block_wait(wp, is_free_or_ready, b, seq))
+				return NULL;
+			continue;
+		}
+		wp->rd_next++;
+		block_read(wp, b);
+		pthread_mutex_unlock(&wp->rd_mu);
+		block_index(wp, b);
+		atomic_store_explicit(&b->left, wp->n, memory_order_relaxed);
+		atomic_store_explicit(&b->ready, seq + 1, memory_order_release);
+		block_notify(wp);
+	}
+	return b;
+}
+
+/* This worker's frames of b, in the file's order; each frame cleared once done (rule 1). */
+static void block_take(struct wk_worker *w, struct wk_block *b)
+{
+	const uint32_t *order = b->order;
+
+	if (b->gen0 != w->gen)
+		worker_swap(w, b->gen0, b->sel0);
+	const uint32_t end = b->first[w->idx + 1];
+	for (uint32_t k = b->first[w->idx]; k < end; k++) {
+		uint32_t i = order[k];
+		struct frame *f = &b->fr[i];
+		if (k + WK_AHEAD < end) {    /* another core wrote these: ask for them early */
+			uint32_t j = order[k + WK_AHEAD];
+			const char *d = (const char *)b->fr[j].data;
+			__builtin_prefetch(&b->pk[j]);
+			__builtin_prefetch((const char *)&b->pk[j] + 64);
+			__builtin_prefetch(d);
+			__builtin_prefetch(d + 64);
+			__builtin_prefetch(d + 128);
+		}
+		if (source_stop_flag)
+			return;              /* the rest is cleared at the end of the run */
+		if (i >= b->swap_at && b->gen1 != w->gen)
+			worker_swap(w, b->gen1, b->sel1);
+		pl_decoded(w->pl, f, (enum pkt_err)b->err[i], &b->pk[i]);
+		memset((void *)f->data, 0, f->caplen);
+		memset(&b->pk[i], 0, sizeof(b->pk[i]));   /* its endpoints too */
+		memset(f, 0, sizeof(*f));
+	}
+	if (b->gen1 != w->gen)           /* a reload after this worker's last frame here */
+		worker_swap(w, b->gen1, b->sel1);
+}
+
+static void *shared_worker(void *arg)
 {
 	struct wk_worker *w = arg;
 	struct wk_pool *wp = w->pool;
-	const int linktype = wp->linktype;
-	const bool lead = w->idx == 0;
-	enum src_status s = SRC_END;
-	uint64_t i = 0, limit = 0;
-	struct frame f;
-	struct pkt p;
 
-	for (;; i++) {
-		if (!lead)
-			follow(w, i, &limit);
-		if (source_stop_flag)
+	for (uint64_t seq = 0;; seq++) {
+		struct wk_block *b = block_get(w, seq);
+		if (!b)
 			break;
-		s = source_next(w->src, &f);
-		if (s != SRC_FRAME)
+		bool end = b->end;
+		block_take(w, b);
+		if (atomic_fetch_sub_explicit(&b->left, 1, memory_order_acq_rel) == 1)
+			block_notify(wp);        /* the slot is free for the block nblk further on */
+		if (end || source_stop_flag)
 			break;
-		enum pkt_err e = pkt_decode_headers(linktype, f.data, f.caplen, &p);
-		if (owner_of(wp, e, &p) == w->idx)
-			pl_decoded(w->pl, &f, e, &p);   /* adds the pair hash */
-		memset((void *)f.data, 0, f.caplen);   /* this worker's copy, owned or not (rule 1) */
-		if (!lead)
-			continue;
-		if (reload_poll(wp))
-			lead_reload(w, i + 1);
-		else if (wp->old && (i & 255) == 0)
-			retire_check(wp);
-		if (((i + 1) & (WK_LEAD - 1)) == 0)
-			atomic_store_explicit(&wp->lead_pos, i + 1, memory_order_release);
-	}
-	if (lead) {
-		if (reload_poll(wp))   /* a request made while no packet came is answered before the end */
-			lead_reload(w, i);
-		if (s == SRC_ERROR && !source_stop_flag) {
-			snprintf(w->error, sizeof(w->error), "%s", source_error(w->src));
-			w->failed = 1;
-		}
-		atomic_store_explicit(&wp->lead_pos, WK_DONE, memory_order_release);
-	} else if (s == SRC_END) {
-		follow(w, i, &limit);  /* a reload the leader found at the very end */
-	}
-	if (s != SRC_END) {            /* stopped or broken: what was read ahead is cleared now */
-		source_close(w->src);
-		w->src = NULL;
 	}
 	pl_finish(w->pl);
 	out_flush(w);
@@ -653,45 +859,41 @@ static void *walk_worker(void *arg)
 	return NULL;
 }
 
-/* The workers' cursors stay open until the next run or wk_free (wk_holds looks into them). */
-static void close_cursors(struct wk_pool *wp)
+static int run_shared(struct wk_pool *wp, struct source *src)
 {
-	for (unsigned i = 0; i < wp->n; i++) {
-		source_close(wp->w[i]->src);
-		wp->w[i]->src = NULL;
+	if (blocks_init(wp) < 0) {
+		snprintf(wp->error, sizeof(wp->error), "out of memory for the shared blocks");
+		return -1;
 	}
-}
-
-static int run_walk(struct wk_pool *wp, struct source *src)
-{
 	wp->linktype = source_linktype(src);
-	atomic_store_explicit(&wp->lead_pos, 0, memory_order_relaxed);
-	atomic_store_explicit(&wp->rl_gen, wp->gen, memory_order_relaxed);
-	close_cursors(wp);
-	for (unsigned i = 0; i < wp->n; i++) {
-		char err[256] = "";
-		if (!(wp->w[i]->src = source_dup(src, err, sizeof(err)))) {
-			snprintf(wp->error, sizeof(wp->error), "worker %u: %s", i, err);
-			return -1;
-		}
+	wp->rd_src = src;
+	wp->rd_next = 0;
+	wp->rd_end = false;
+	wp->rd_failed = false;
+	for (unsigned i = 0; i < wp->nblk; i++) {
+		atomic_store_explicit(&wp->blk[i].ready, 0, memory_order_relaxed);
+		atomic_store_explicit(&wp->blk[i].left, 0, memory_order_relaxed);
 	}
-	if (start_workers(wp, walk_worker) < 0) {
+	int rc = start_workers(wp, shared_worker);
+	if (rc < 0)
 		source_stop_flag = 1;      /* the started ones stop at their next frame */
-		join_workers(wp);
-		return -1;
-	}
 	join_workers(wp);
-	retire_check(wp);
-	if (wp->w[0]->failed) {
-		snprintf(wp->error, sizeof(wp->error), "%s", wp->w[0]->error);
-		return -1;
+	/* Frames a stop left unseen are cleared here (rule 1). After a whole run each frame was
+	 * cleared by its worker already, which wk_holds can check. */
+	for (unsigned i = 0; source_stop_flag && i < wp->nblk; i++) {
+		struct wk_block *b = &wp->blk[i];
+		sodium_memzero(b->buf, wp->blk_bytes);
+		sodium_memzero(b->pk, wp->blk_frames * sizeof(*b->pk));
+		memset(b->fr, 0, wp->blk_frames * sizeof(*b->fr));
 	}
-	return 0;
+	wp->rd_src = NULL;
+	retire_check(wp);
+	return rc < 0 || wp->rd_failed ? -1 : 0;
 }
 
 int wk_run_file(struct wk_pool *wp, struct source *src)
 {
-	return src->ops->dup ? run_walk(wp, src) : run_reader(wp, src);
+	return source_can_block(src) ? run_shared(wp, src) : run_reader(wp, src);
 }
 
 /* --- live input ---------------------------------------------------------------------------- */
@@ -771,10 +973,15 @@ struct wk_pool *wk_new(const struct pl_config *cfg, unsigned n, const struct wk_
 	wp->cfg = *cfg;
 	wp->cur = (struct sel_set *)cfg->sel;    /* ours from now on */
 	randombytes_buf(wp->okey, sizeof(wp->okey));
+	wp->blk_bytes = WK_BLOCK;
+	wp->blk_frames = WK_BLOCK_FRAMES;
 	wp->okey[2] |= 1;                        /* an odd multiplier */
 	if (hooks)
 		wp->hooks = *hooks;
 	pthread_mutex_init(&wp->out_mu, NULL);
+	pthread_mutex_init(&wp->rd_mu, NULL);
+	pthread_mutex_init(&wp->bk_mu, NULL);
+	pthread_cond_init(&wp->bk_cv, NULL);
 	wp->w = calloc(n, sizeof(*wp->w));
 	wp->pls = calloc(n, sizeof(*wp->pls));
 	if (!wp->w || !wp->pls)
@@ -812,12 +1019,27 @@ void wk_free(struct wk_pool *wp)
 		free(w->out);
 		free(w);
 	}
+	for (unsigned i = 0; wp->blk && i < wp->nblk; i++)
+		block_free(wp, &wp->blk[i]);
+	free(wp->blk);
 	free(wp->w);
 	free(wp->pls);
 	sel_set_free(wp->old);
 	sel_set_free(wp->cur);
 	pthread_mutex_destroy(&wp->out_mu);
+	pthread_mutex_destroy(&wp->rd_mu);
+	pthread_mutex_destroy(&wp->bk_mu);
+	pthread_cond_destroy(&wp->bk_cv);
 	free(wp);
+}
+
+int wk_set_blocks(struct wk_pool *wp, size_t bytes, size_t frames)
+{
+	if (wp->blk || bytes <= SOURCE_BLOCK_MIN || frames < 1 || frames > UINT32_MAX)
+		return -1;
+	wp->blk_bytes = bytes;
+	wp->blk_frames = frames;
+	return 0;
 }
 
 const char *wk_error(const struct wk_pool *wp)
@@ -846,8 +1068,9 @@ bool wk_holds(const struct wk_pool *wp, const void *needle, size_t n)
 		const struct wk_ring *r = &wp->w[i]->ring;
 		if (r->map && n && memmem(r->map, r->map_len, needle, n))
 			return true;
-		if (source_holds(wp->w[i]->src, needle, n))   /* a worker's own file cursor */
-			return true;
 	}
+	for (unsigned i = 0; wp->blk && i < wp->nblk; i++)
+		if (n && wp->blk[i].buf && memmem(wp->blk[i].buf, wp->blk_bytes, needle, n))
+			return true;
 	return false;
 }

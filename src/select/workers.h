@@ -2,13 +2,15 @@
  * workers.h — the sensor on N cores (`sakimori sensor -w N`): one pipeline per worker thread.
  *
  * Live (-i): N AF_PACKET rings in one PACKET_FANOUT group; the kernel hashes each flow to one
- * ring, each worker reads its own ring through its own pipeline. Classic pcap file (-r): every
- * worker reads the whole file through its own cursor and keeps the frames whose endpoint pair
- * (both directions alike) falls to it. Other files (pcapng, pipes): one reader thread does
- * that and copies each frame into a batch of the worker that owns the pair, through a bounded
- * single-producer/single-consumer ring per worker. The compiled selector set, the location tables and the pseudonym key are shared
- * read-only; flow tables, meta engines and Hyperscan scratch are per worker. Records of all
- * workers go to one output, whole lines, in order of emission.
+ * ring, each worker reads its own ring through its own pipeline. Classic pcap file (-r): the
+ * workers share a ring of blocks of the file; whichever needs the next block reads it, decodes
+ * each frame's headers once and groups the frames by the worker that owns their endpoint pair
+ * (both directions alike); each worker runs its own frames. Other files (pcapng, pipes): one
+ * reader thread copies each frame into a batch of the worker that owns the pair, through a
+ * bounded single-producer/single-consumer ring per worker. The compiled selector set, the
+ * location tables and the pseudonym key are shared read-only; flow tables, meta engines and
+ * Hyperscan scratch are per worker. Records of all workers go to one output, whole lines, in
+ * order of emission.
  */
 #ifndef SK_WORKERS_H
 #define SK_WORKERS_H
@@ -42,8 +44,8 @@ struct wk_hooks {
 struct wk_pool *wk_new(const struct pl_config *cfg, unsigned n, const struct wk_hooks *hooks);
 void wk_free(struct wk_pool *wp);
 
-/* Read src with the workers in n threads (each with its own cursor when src can be dup()ed,
- * else fed by a reader in the calling thread), until the source ends or source_stop_flag is
+/* Read src with the workers in n threads (sharing blocks when src reads in blocks, else fed
+ * by a reader in the calling thread), until the source ends or source_stop_flag is
  * set; every worker then emits its open flows. Returns 0,
  * or -1 if the input broke or a thread could not start (wk_error says why; counts so far
  * stay). Signals SIGHUP, SIGINT and SIGTERM are blocked in the workers. */
@@ -56,13 +58,18 @@ int wk_open_live(struct wk_pool *wp, const char *ifname, char *err, size_t errle
  * kernel drop count). */
 int wk_run_live(struct wk_pool *wp);
 
+/* Shared blocks of a classic pcap file: bytes (more than SOURCE_BLOCK_MIN) and frames at most
+ * per block, before the first run (default 1 MiB, 8192). Small blocks make the ring of blocks
+ * wrap often, for tests. 0, or -1 if out of range or too late. */
+int wk_set_blocks(struct wk_pool *wp, size_t bytes, size_t frames);
+
 const char *wk_error(const struct wk_pool *wp);
 /* The workers' pipelines (n of them), for pl_print_summary_n / pl_write_stats_n. */
 const struct pipeline *const *wk_pipelines(const struct wk_pool *wp, size_t *n);
 /* Packets read so far, summed over workers (only once a run has returned). */
 uint64_t wk_packets(const struct wk_pool *wp);
-/* For tests of rule 1: true iff the needle occurs in any batch slab of the pool or in any
- * worker's own file cursor (after a run every one must be clear). */
+/* For tests of rule 1: true iff the needle occurs in any batch slab or shared block of the
+ * pool (after a run every one must be clear). */
 bool wk_holds(const struct wk_pool *wp, const void *needle, size_t n);
 
 #endif
