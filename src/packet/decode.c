@@ -65,6 +65,17 @@ static size_t min_size(size_t a, size_t b)
 	return a < b ? a : b;
 }
 
+/* Big-endian fields of a fixed header already copied out of the packet (cur_copy). */
+static inline uint16_t hdr16(const uint8_t *h)
+{
+	return (uint16_t)(h[0] << 8 | h[1]);
+}
+
+static inline uint32_t hdr32(const uint8_t *h)
+{
+	return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+}
+
 /* ---- L4 ---------------------------------------------------------------------------- */
 
 /* c covers the captured L4 bytes (never more than claimed); claimed is what the IP header
@@ -75,18 +86,20 @@ static enum pkt_err decode_l4(struct pkt *p, struct cur *c, size_t claimed)
 
 	switch (p->proto) {
 	case P_TCP: {
+		uint8_t h[20];  /* the fixed header, copied once (one bounds check) */
 		uint16_t off_flags;
 		size_t doff;
 
 		if (left < 20)
 			return PKT_ERR_TCP_TRUNC;
-		p->sport = cur_be16(c);
-		p->dport = cur_be16(c);
-		p->seq = cur_be32(c);
-		p->ack = cur_be32(c);
-		off_flags = cur_be16(c);
-		p->window = cur_be16(c);
-		cur_skip(c, 4); /* checksum, urgent pointer */
+		cur_copy(c, h, sizeof(h));
+		p->sport = hdr16(h);
+		p->dport = hdr16(h + 2);
+		p->seq = hdr32(h + 4);
+		p->ack = hdr32(h + 8);
+		off_flags = hdr16(h + 12);
+		p->window = hdr16(h + 14);
+		/* checksum, urgent pointer: h[16..20) */
 		p->tcp_flags = (uint8_t)(off_flags & 0xff);
 		doff = (size_t)(off_flags >> 12) * 4;
 		if (doff < 20 || doff > claimed)
@@ -98,14 +111,15 @@ static enum pkt_err decode_l4(struct pkt *p, struct cur *c, size_t claimed)
 		break;
 	}
 	case P_UDP: {
+		uint8_t h[8];
 		uint16_t ulen;
 
 		if (left < 8)
 			return PKT_ERR_UDP_TRUNC;
-		p->sport = cur_be16(c);
-		p->dport = cur_be16(c);
-		ulen = cur_be16(c);
-		cur_skip(c, 2);
+		cur_copy(c, h, sizeof(h));
+		p->sport = hdr16(h);
+		p->dport = hdr16(h + 2);
+		ulen = hdr16(h + 4);    /* h[6..8): checksum */
 		/* A first fragment holds only part of the datagram the length describes. */
 		if (ulen < 8 || (!p->frag && ulen > claimed))
 			return PKT_ERR_UDP_HDR;
@@ -137,7 +151,7 @@ static enum pkt_err decode_l4(struct pkt *p, struct cur *c, size_t claimed)
 static enum pkt_err decode_ip4(struct cur *c, struct pkt *p)
 {
 	size_t avail = cur_left(c), ihl, total, captured;
-	uint8_t vihl;
+	uint8_t h[20];  /* the fixed header, copied once (one bounds check) */
 	uint16_t fo;
 	struct cur body;
 
@@ -145,20 +159,18 @@ static enum pkt_err decode_ip4(struct cur *c, struct pkt *p)
 		return PKT_ERR_IP4_HDR;
 	if (avail < 20)
 		return PKT_ERR_IP4_TRUNC;
-	vihl = cur_u8(c);
-	ihl = (size_t)(vihl & 0x0f) * 4;
+	cur_copy(c, h, sizeof(h));
+	ihl = (size_t)(h[0] & 0x0f) * 4;
 	if (ihl < 20)
 		return PKT_ERR_IP4_HDR;
 	p->ipver = 4;
-	cur_skip(c, 1); /* DSCP/ECN */
-	total = cur_be16(c);
-	p->frag_id = cur_be16(c);
-	fo = cur_be16(c);
-	p->ttl = cur_u8(c);
-	p->proto = cur_u8(c);
-	cur_skip(c, 2); /* checksum */
-	addr_from_v4(&p->src, cur_be32(c));
-	addr_from_v4(&p->dst, cur_be32(c));
+	total = hdr16(h + 2);   /* h[1]: DSCP/ECN */
+	p->frag_id = hdr16(h + 4);
+	fo = hdr16(h + 6);
+	p->ttl = h[8];
+	p->proto = h[9];        /* h[10..12): checksum */
+	addr_from_v4(&p->src, hdr32(h + 12));
+	addr_from_v4(&p->dst, hdr32(h + 16));
 
 	if (total == 0) /* TSO: the capturing host had not filled it in yet */
 		total = avail;
