@@ -7,11 +7,6 @@
 
 static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-bool addr_is_v4(const struct sk_addr *a)
-{
-	return memcmp(a->b, v4_mapped, 12) == 0;
-}
-
 uint32_t addr_v4(const struct sk_addr *a)
 {
 	return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];

@@ -17,7 +17,19 @@ struct sk_addr {
 
 #define SK_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
-bool addr_is_v4(const struct sk_addr *a);
+/* ::ffff:a.b.c.d? Inline, two word compares: the packet path asks this of every address. */
+static inline bool addr_is_v4(const struct sk_addr *a)
+{
+	static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	uint64_t a0, p0;
+	uint32_t a1, p1;
+
+	__builtin_memcpy(&a0, a->b, 8);
+	__builtin_memcpy(&a1, a->b + 8, 4);
+	__builtin_memcpy(&p0, v4_prefix, 8);
+	__builtin_memcpy(&p1, v4_prefix + 8, 4);
+	return a0 == p0 && a1 == p1;
+}
 /* The IPv4 address in host byte order; only meaningful when addr_is_v4(). */
 uint32_t addr_v4(const struct sk_addr *a);
 void addr_from_v4(struct sk_addr *a, uint32_t host_order);

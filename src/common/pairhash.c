@@ -63,14 +63,6 @@ static inline uint32_t load32(const uint8_t *p)
 	return v;
 }
 
-/* ::ffff:a.b.c.d, as addr_is_v4() says, without the call. */
-static inline bool mapped_v4(const struct sk_addr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return load64(a->b) == load64(prefix) && load32(a->b + 8) == load32(prefix + 8);
-}
-
 /* The last block: tail bytes ap[2] bp[2] proto[1] in little-endian order, length on top. */
 static inline uint64_t last_block(uint16_t ap, uint16_t bp, uint8_t proto, uint64_t len)
 {
@@ -94,7 +86,7 @@ uint64_t pairhash(const uint8_t key[PAIRHASH_KEYBYTES], uint8_t proto, const str
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
 
-	if (mapped_v4(a) && mapped_v4(b)) {
+	if (addr_is_v4(a) && addr_is_v4(b)) {
 		uint32_t x = load32(a->b + 12), y = load32(b->b + 12);
 		uint32_t hx = __builtin_bswap32(x), hy = __builtin_bswap32(y);
 

@@ -123,6 +123,21 @@ struct chunk_source {
 	bool broken;             /* block(): an error was found after the frames given */
 };
 
+/* One pread at off (again after a signal): bytes read (0 at the end of the file), or -1 with
+ * the reason in the source's error. */
+static ssize_t read_at(struct chunk_source *cs, uint8_t *buf, size_t len, uint64_t off)
+{
+	for (;;) {
+		ssize_t got = pread(cs->fd, buf, len, (off_t)off);
+		if (got >= 0 || errno != EINTR) {
+			if (got < 0)
+				one_line(cs->base.error, sizeof(cs->base.error), "read error: ",
+					 strerror(errno));
+			return got;
+		}
+	}
+}
+
 /* Keep the unread part, fill the rest from the file. 0, or -1 with the reason in error. */
 static int chunk_refill(struct chunk_source *cs)
 {
@@ -146,20 +161,14 @@ static int chunk_refill(struct chunk_source *cs)
 	memset(cs->buf + stale, 0, cs->have - stale);
 	cs->have = keep;
 	cs->pos = 0;
-	for (;;) {
-		ssize_t got = pread(cs->fd, cs->buf + cs->have, CHUNK - cs->have, (off_t)cs->foff);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			one_line(cs->base.error, sizeof(cs->base.error), "read error: ", strerror(errno));
-			return -1;
-		}
-		if (got == 0)
-			cs->eof = true;
-		cs->have += (size_t)got;
-		cs->foff += (uint64_t)got;
-		return 0;
-	}
+	ssize_t got = read_at(cs, cs->buf + cs->have, CHUNK - cs->have, cs->foff);
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		cs->eof = true;
+	cs->have += (size_t)got;
+	cs->foff += (uint64_t)got;
+	return 0;
 }
 
 static enum src_status chunk_next(struct source *s, struct frame *f)
@@ -230,11 +239,8 @@ static enum src_status chunk_block(struct source *s, uint8_t *buf, size_t cap, s
 	if (cs->broken)
 		return SRC_ERROR;
 	while (have < cap && !eof) {
-		ssize_t got = pread(cs->fd, buf + have, cap - have, (off_t)(cs->foff + have));
-		if (got < 0 && errno == EINTR)
-			continue;
+		ssize_t got = read_at(cs, buf + have, cap - have, cs->foff + have);
 		if (got < 0) {       /* the whole records before it are still given */
-			one_line(s->error, sizeof(s->error), "read error: ", strerror(errno));
 			rerr = true;
 			break;
 		}

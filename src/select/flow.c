@@ -36,7 +36,6 @@
  */
 #include "select/flow.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <sodium.h>
@@ -654,16 +653,6 @@ static void put_time(struct flow_table *t, struct jbuf *b, uint64_t us)
 	b->len += 29;
 }
 
-static inline bool is_v4_mapped(const struct sk_addr *a)
-{
-	uint64_t hi;
-	uint32_t mid;
-
-	memcpy(&hi, a->b, 8);
-	memcpy(&mid, a->b + 8, 4);
-	return hi == 0 && mid == htonl(0xffff);
-}
-
 /* An address as a JSON string: addr_format's text (digits, hex, '.' and ':', nothing to
  * escape), IPv4 written here (inet_ntop prints each octet with sprintf, 1,900 instructions
  * an address), IPv6 by addr_format. */
@@ -671,7 +660,7 @@ static void put_addr(struct jbuf *b, const struct sk_addr *a)
 {
 	char *o;
 
-	if (!is_v4_mapped(a)) {
+	if (!addr_is_v4(a)) {
 		char abuf[SK_ADDR_STRLEN];
 
 		addr_format(a, abuf);
