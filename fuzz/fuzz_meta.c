@@ -12,6 +12,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/cursor.h"
@@ -24,6 +25,12 @@ static void on_event(void *ctx, const struct meta_event *ev)
 	(*n)++;
 	if (ev->kind == META_SMTP)   /* touch what the callback gets */
 		*n += strlen(ev->u.smtp->value) & 1;
+	if (ev->kind == META_TLS) {  /* the hello's stream parses again, fingerprints and all */
+		struct tls_hello h;
+		if (meta_tls_fingerprints(ev, &h) != 0 || strcmp(h.sni, ev->u.tls->sni) != 0 ||
+		    strcmp(h.alpn, ev->u.tls->alpn) != 0 || ev->u.tls->ja3[0] || !h.ja3[0])
+			abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

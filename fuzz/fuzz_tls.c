@@ -3,7 +3,9 @@
  *
  * Each input is parsed whole, then as every prefix-length the parser asked for (the way the
  * engine feeds a growing stream), checking the contract: TLS_MORE asks for more than it
- * has, strings are terminated, and an OK result has a full-length JA3 and JA4.
+ * has, strings are terminated, and an OK result has a full-length JA3 and JA4. The parse
+ * without fingerprints must agree with it on every input: same status and need, same
+ * fields, fingerprints "".
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +30,16 @@ static void check(const uint8_t *data, size_t len, size_t *need_out)
 	if (st != TLS_MORE && need != 0)
 		abort();
 	if (st == TLS_OK && (strlen(h.ja3) != 32 || strlen(h.ja4) != 36))
+		abort();
+
+	struct tls_hello lite;
+	size_t lneed = 0;
+	if (tls_parse_client_hello_nofp(data, len, &lite, &lneed) != st || lneed != need ||
+	    lite.ja3[0] || lite.ja4[0])
+		abort();
+	memcpy(lite.ja3, h.ja3, sizeof(h.ja3));
+	memcpy(lite.ja4, h.ja4, sizeof(h.ja4));
+	if (memcmp(&lite, &h, sizeof(h)) != 0)
 		abort();
 	*need_out = st == TLS_MORE ? need : 0;
 }

@@ -63,10 +63,20 @@ static void on_event(void *ctx, const struct meta_event *ev)
 		snprintf(v, sizeof(s->val[0]), "%s %u %s", ev->u.dns->qname, ev->u.dns->qtype,
 			 ev->u.dns->response ? "resp" : "query");
 		break;
-	case META_TLS:
-		snprintf(v, sizeof(s->val[0]), "%s|%s|%s", ev->u.tls->sni, ev->u.tls->alpn,
-			 ev->u.tls->ja3);
+	case META_TLS: {
+		/* the engine leaves the fingerprints to be asked for; asked, the stream it
+		 * reassembled gives the same hello with them */
+		struct tls_hello h;
+		assert_string_equal(ev->u.tls->ja3, "");
+		assert_string_equal(ev->u.tls->ja4, "");
+		assert_int_equal(meta_tls_fingerprints(ev, &h), 0);
+		assert_string_equal(h.sni, ev->u.tls->sni);
+		assert_string_equal(h.alpn, ev->u.tls->alpn);
+		assert_int_equal(h.max_version, ev->u.tls->max_version);
+		assert_int_equal(strlen(h.ja4), 36);
+		snprintf(v, sizeof(s->val[0]), "%s|%s|%s", ev->u.tls->sni, ev->u.tls->alpn, h.ja3);
 		break;
+	}
 	case META_HTTP:
 		snprintf(v, sizeof(s->val[0]), "%s|%s|%s|%s", ev->u.http->method, ev->u.http->host,
 			 ev->u.http->uri, ev->u.http->user_agent);

@@ -1108,6 +1108,59 @@ static void test_end_eviction(void **state)
 
 /* ---- 7. statistics with undecodable input, Ethernet frames and several channels ---------- */
 
+/* Fingerprints are hashed only when something needs them (meta_tls_fingerprints): a set
+ * with ja3=/ja4= conditions still selects a hello by them, and a flow selected without them
+ * (by address, before its hello) still records them. */
+static void test_fingerprints_when_needed(void **state)
+{
+	struct tls_hello h;
+	size_t need;
+	char text[1024];
+	struct run r;
+	struct conn tls = { FOR_US, DOM1, 60001, 443, { 10, 20 } };
+	struct conn byip = { FOR_AU, DOM2, 60002, 443, { 30, 40 } };
+
+	(void)state;
+	assert_int_equal(tls_parse_client_hello(curl_hello, sizeof(curl_hello), &h, &need), TLS_OK);
+	assert_string_equal(h.ja3, CURL_JA3);
+	snprintf(text, sizeof(text),
+		 "approval A1 channel=agreement " VALID "\n"
+		 "select by-ja3 approval=A1 ja3=%s\n"
+		 "select by-ja4 approval=A1 ja4=%s\n"
+		 "select other-ja3 approval=A1 ja3=00000000000000000000000000000000\n"
+		 "select by-ip approval=A1 ip=" FOR_AU "\n", h.ja3, h.ja4);
+	for (int with_fp = 1; with_fp >= 0; with_fp--) {
+		/* the second set has only the address selector */
+		run_start(&r, with_fp ? text : "approval A1 channel=agreement " VALID "\n"
+			  "select by-ip approval=A1 ip=" FOR_AU "\n", 1, NULL);
+		handshake(&r, T0, &tls);
+		tcp(&r, T0 + 300, &tls, 0, PA, curl_hello, sizeof(curl_hello));
+		handshake(&r, T0 + SEC, &byip);
+		tcp(&r, T0 + SEC + 300, &byip, 0, PA, curl_hello, sizeof(curl_hello));
+		pl_finish(r.pl);
+
+		assert_int_equal(r.nrec, with_fp ? 2 : 1);
+		if (with_fp) {
+			json_t *t = rec_port(&r, 60001);
+			assert_int_equal(json_array_size(json_object_get(t, "selectors")), 2);
+			assert_true(has_selector(t, "by-ja3"));
+			assert_true(has_selector(t, "by-ja4"));
+			json_t *tl = json_object_get(t, "tls");
+			assert_string_equal(str_of(tl, "ja3"), h.ja3);
+			assert_string_equal(str_of(tl, "ja4"), h.ja4);
+		}
+		json_t *a = rec_port(&r, 60002);
+		assert_true(has_selector(a, "by-ip"));
+		assert_int_equal(has_selector(a, "by-ja3"), with_fp);
+		assert_false(has_selector(a, "other-ja3"));
+		json_t *al = json_object_get(a, "tls");
+		assert_string_equal(str_of(al, "sni"), "tls.example.jp");
+		assert_string_equal(str_of(al, "ja3"), h.ja3);
+		assert_string_equal(str_of(al, "ja4"), h.ja4);
+		run_end(&r);
+	}
+}
+
 static void test_stats_mixed(void **state)
 {
 	static const char text[] =
@@ -1201,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_end_rst_fin),
 		cmocka_unit_test(test_end_idle_and_input),
 		cmocka_unit_test(test_end_eviction),
+		cmocka_unit_test(test_fingerprints_when_needed),
 		cmocka_unit_test(test_stats_mixed),
 	};
 

@@ -615,7 +615,9 @@ static void test_malformed(void **state)
 }
 
 /* Truncations and single-byte corruptions of every real hello never crash and never leave
- * an unterminated string (run under ASan/UBSan by `make san-test`). */
+ * an unterminated string (run under ASan/UBSan by `make san-test`); the parse without
+ * fingerprints agrees with the full one on each: status, need and every field but the two
+ * fingerprints, which it leaves "". */
 static void test_corruption_survives(void **state)
 {
 	const uint8_t *hellos[] = { chrome_hello, curl_hello, openssl_hello };
@@ -640,6 +642,15 @@ static void test_corruption_survives(void **state)
 					assert_int_equal(strlen(h.ja4), 36);
 				if (st == TLS_MORE)
 					assert_true(need > s.n);
+				struct tls_hello lite;
+				size_t lneed = 0;
+				assert_int_equal(tls_parse_client_hello_nofp(s.b, s.n, &lite, &lneed), st);
+				assert_int_equal(lneed, need);
+				assert_string_equal(lite.ja3, "");
+				assert_string_equal(lite.ja4, "");
+				memcpy(lite.ja3, h.ja3, sizeof(h.ja3));
+				memcpy(lite.ja4, h.ja4, sizeof(h.ja4));
+				assert_memory_equal(&lite, &h, sizeof(h));
 			}
 			s.b[at] = keep;
 		}

@@ -28,7 +28,9 @@
  * Only client→server bytes are reassembled, except on port 53 where server responses are
  * DNS messages too.
  *
- * First flight. The client's first bytes are offered to tls_parse_client_hello and then to
+ * First flight. The client's first bytes are offered to tls_parse_client_hello_nofp (the
+ * event carries those bytes, so that the callback can have the fingerprints hashed by
+ * meta_tls_fingerprints when it needs them, before the buffer is wiped) and then to
  * http_parse_request, in place in the segment when they are complete there; on TLS_MORE /
  * HTTP_MORE they are copied into the stream's buffer and parsed again as segments arrive,
  * up to stream_bytes (then `overflow`). Once decided the buffer is wiped and freed; the entry
@@ -130,12 +132,37 @@ static void emit(struct meta_engine *m, enum meta_kind kind, const void *what)
 
 	switch (kind) {
 	case META_DNS: ev.u.dns = what; break;
-	case META_TLS: ev.u.tls = what; break;
+	case META_TLS: return;   /* emit_tls */
 	case META_HTTP: ev.u.http = what; break;
 	case META_SMTP: ev.u.smtp = what; break;
 	}
 	if (m->cb)
 		m->cb(m->ctx, &ev);
+}
+
+/* A hello with the stream it was parsed from, for meta_tls_fingerprints. */
+static void emit_tls(struct meta_engine *m, const struct tls_hello *h, const uint8_t *stream,
+		     size_t len)
+{
+	struct meta_event ev = { .kind = META_TLS, .pkt = m->cur, .u.tls = h,
+				 .tls_stream = stream, .tls_stream_len = len };
+
+	if (m->cb)
+		m->cb(m->ctx, &ev);
+}
+
+int meta_tls_fingerprints(const struct meta_event *ev, struct tls_hello *out)
+{
+	size_t need;
+
+	memset(out, 0, sizeof(*out));
+	if (ev->kind != META_TLS || !ev->tls_stream)
+		return -1;
+	/* the bytes parsed as a whole hello a moment ago parse the same way again */
+	if (tls_parse_client_hello(ev->tls_stream, ev->tls_stream_len, out, &need) == TLS_OK)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	return -1;
 }
 
 /* m->dns is all zero between messages: parsed into without clearing it all first, and
@@ -410,10 +437,10 @@ static enum verdict parse_flight(struct meta_engine *m, struct stream *s, const 
 		struct tls_hello h;
 		size_t need = 0;
 
-		switch (tls_parse_client_hello(data, len, &h, &need)) {
+		switch (tls_parse_client_hello_nofp(data, len, &h, &need)) {
 		case TLS_OK:
 			m->c.tls++;
-			emit(m, META_TLS, &h);
+			emit_tls(m, &h, data, len);
 			s->phase = PH_DONE;
 			return V_DONE;
 		case TLS_MORE:

@@ -7,7 +7,7 @@
  *
  *   pkt ──▶ UDP/53 ──────────────────────────────▶ dns_parse ──▶ cb(META_DNS)
  *       └─▶ TCP ──▶ stream table (client → server bytes only)
- *                     first flight, bounded  ──▶ tls_parse_client_hello / http_parse_request
+ *                     first flight, bounded  ──▶ tls_parse_client_hello_nofp / http_parse_request
  *                     SMTP command state      ──▶ smtp_feed ──▶ cb(META_SMTP)
  *
  * Streams: a bounded hash table of TCP connections. A stream holds at most
@@ -46,6 +46,12 @@ struct meta_event {
 		const struct http_req *http;
 		const struct smtp_cmd *smtp;
 	} u;
+	/* META_TLS: the client's stream the hello was parsed from, for meta_tls_fingerprints
+	 * only; valid during the callback. The engine leaves u.tls->ja3 and ja4 "": most hellos
+	 * are of traffic nothing selects, and hashing their fingerprints would be work for
+	 * nothing. */
+	const uint8_t *tls_stream;
+	size_t tls_stream_len;
 };
 
 typedef void (*meta_cb)(void *ctx, const struct meta_event *ev);
@@ -79,6 +85,9 @@ struct meta_engine *meta_new(const struct meta_limits *limits, const struct pseu
 			     meta_cb cb, void *ctx);
 /* Examine one decoded packet; may call cb zero or more times before returning. */
 void meta_packet(struct meta_engine *m, const struct pkt *p);
+/* In a META_TLS callback: *out = *ev->u.tls with ja3 and ja4 filled in. Returns 0, or -1
+ * (out all zero) for an event that is not META_TLS. */
+int meta_tls_fingerprints(const struct meta_event *ev, struct tls_hello *out);
 /* Release every stream (end of input); wipes all buffers. */
 void meta_flush(struct meta_engine *m);
 const struct meta_counts *meta_counts(const struct meta_engine *m);

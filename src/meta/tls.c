@@ -22,7 +22,8 @@
  *              handshake parameters: the cipher list, the extension types, the bodies of the
  *              few extensions fingerprints need (sub-cursors, not copies). The random, the
  *              session id and key shares are skipped, never copied.
- *   3. emit    JA3 text formatted into one local buffer and hashed with MD5 (libmd) in one
+ *   3. emit    (skipped by tls_parse_client_hello_nofp)
+ *              JA3 text formatted into one local buffer and hashed with MD5 (libmd) in one
  *              call, JA4 parts likewise with SHA-256 (libsodium); an optional raw-text copy
  *              lets tests and tools see exactly what was hashed. (OpenSSL's SHA-256 uses the
  *              CPU's SHA instructions and was about 3x faster on these 80-300 byte texts, but
@@ -716,10 +717,9 @@ static void init_hashes(void)
 	init_ok = sodium_init() >= 0;
 }
 
-enum tls_status tls_parse_client_hello_raw(const uint8_t *data, size_t len,
-					   struct tls_hello *out, size_t *need,
-					   char *ja3_raw, size_t ja3_size,
-					   char *ja4_raw, size_t ja4_size)
+/* The three stages; the third only when fp. */
+static enum tls_status parse(const uint8_t *data, size_t len, struct tls_hello *out, size_t *need,
+			     bool fp, char *ja3_raw, size_t ja3_size, char *ja4_raw, size_t ja4_size)
 {
 	uint8_t buf[HS_HDR + TLS_HELLO_MAX];
 	struct hello h;
@@ -753,6 +753,8 @@ enum tls_status tls_parse_client_hello_raw(const uint8_t *data, size_t len,
 
 	out->version = h.version;
 	out->max_version = h.has_versions ? h.max_version : h.version;
+	if (!fp)
+		goto out;
 	if (pthread_once(&init_once, init_hashes) != 0 || !init_ok) {
 		st = TLS_ERR;
 		goto out;
@@ -781,10 +783,24 @@ out:
 	return st;
 }
 
+enum tls_status tls_parse_client_hello_raw(const uint8_t *data, size_t len,
+					   struct tls_hello *out, size_t *need,
+					   char *ja3_raw, size_t ja3_size,
+					   char *ja4_raw, size_t ja4_size)
+{
+	return parse(data, len, out, need, true, ja3_raw, ja3_size, ja4_raw, ja4_size);
+}
+
 enum tls_status tls_parse_client_hello(const uint8_t *data, size_t len, struct tls_hello *out,
 				       size_t *need)
 {
-	return tls_parse_client_hello_raw(data, len, out, need, NULL, 0, NULL, 0);
+	return parse(data, len, out, need, true, NULL, 0, NULL, 0);
+}
+
+enum tls_status tls_parse_client_hello_nofp(const uint8_t *data, size_t len,
+					    struct tls_hello *out, size_t *need)
+{
+	return parse(data, len, out, need, false, NULL, 0, NULL, 0);
 }
 
 const char *tls_version_name(uint16_t v, char buf[8])

@@ -41,6 +41,13 @@ enum tls_status {
  * On TLS_MORE, *need (OUT) is the total stream length required, capped by the caller. */
 enum tls_status tls_parse_client_hello(const uint8_t *data, size_t len, struct tls_hello *out,
 				       size_t *need);
+/* As tls_parse_client_hello, with the same status, need and fields, but without the
+ * fingerprints: ja3 and ja4 are left "". Hashing them is most of a hello's cost (a typical
+ * hello: about 1,500 instructions without, 13,600 with), and most hellos belong to traffic
+ * nothing selects; a caller that finds it needs them parses the same bytes again with
+ * tls_parse_client_hello. */
+enum tls_status tls_parse_client_hello_nofp(const uint8_t *data, size_t len,
+					    struct tls_hello *out, size_t *need);
 /* As tls_parse_client_hello, and also writes the exact text hashed for JA3 ("771,4865-…")
  * and the JA4_r raw string ("t13d…_002f,…_0005,…_0403,…") into the caller's buffers
  * (either may be NULL; truncated to size, always terminated). For tests and tools. */

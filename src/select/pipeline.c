@@ -52,8 +52,8 @@ static void obs_add_meta(struct sel_obs *o, const struct meta_event *ev)
 		break;
 	case META_TLS:
 		o->field[SEL_F_TLS_SNI] = ev->u.tls->sni[0] ? ev->u.tls->sni : NULL;
-		o->ja3 = ev->u.tls->ja3;
-		o->ja4 = ev->u.tls->ja4;
+		o->ja3 = ev->u.tls->ja3[0] ? ev->u.tls->ja3 : NULL;
+		o->ja4 = ev->u.tls->ja4[0] ? ev->u.tls->ja4 : NULL;
 		break;
 	case META_HTTP:
 		o->field[SEL_F_HTTP_HOST] = ev->u.http->host[0] ? ev->u.http->host : NULL;
@@ -67,9 +67,23 @@ static void obs_add_meta(struct sel_obs *o, const struct meta_event *ev)
 	}
 }
 
+/* The engine gives a hello without its fingerprints; they are hashed only for a set that
+ * matches on them, or for a flow that is selected (its record carries them). */
+static const struct meta_event *with_fingerprints(const struct meta_event *ev,
+						  struct meta_event *e, struct tls_hello *h)
+{
+	if (ev->kind != META_TLS || ev->u.tls->ja3[0] || meta_tls_fingerprints(ev, h) < 0)
+		return ev;
+	*e = *ev;
+	e->u.tls = h;
+	return e;
+}
+
 static void on_meta(void *ctx, const struct meta_event *ev)
 {
 	struct pipeline *pl = ctx;
+	struct meta_event e;
+	struct tls_hello h;
 	struct sel_obs o;
 	const uint32_t *hits = NULL;
 	size_t n = 0;
@@ -89,6 +103,8 @@ static void on_meta(void *ctx, const struct meta_event *ev)
 	if (!pl->flows || !pl->cur)
 		return;
 
+	if (sel_uses_fingerprints(pl->cfg.sel))
+		ev = with_fingerprints(ev, &e, &h);
 	fill_obs(&o, pl->cur, pl->cur_dir);
 	obs_add_meta(&o, ev);
 	if (sel_match(pl->cfg.sel, pl->scratch, &o, NULL) > 0)
@@ -103,7 +119,7 @@ static void on_meta(void *ctx, const struct meta_event *ev)
 	else if (n)
 		flow_add_selectors(pl->flows, f, hits, n);
 	if (f)
-		flow_meta(pl->flows, f, ev);
+		flow_meta(pl->flows, f, with_fingerprints(ev, &e, &h));
 }
 
 struct pipeline *pl_new(const struct pl_config *cfg)

@@ -1081,6 +1081,11 @@ void sel_stats(const struct sel_set *s, struct sel_stats *o)
 		   s->ncond * sizeof(*s->cond_sel) + s->nsel * sizeof(*s->sel);
 }
 
+bool sel_uses_fingerprints(const struct sel_set *s)
+{
+	return s->nja3 || s->nja4;
+}
+
 size_t sel_words(const struct sel_set *s)
 {
 	return (s->nsel + 63) / 64;

@@ -137,6 +137,9 @@ struct sel_scratch *sel_scratch_new(void);
 int sel_scratch_fit(struct sel_scratch *sc, const struct sel_set *s);
 void sel_scratch_free(struct sel_scratch *sc);
 
+/* Does any selector of s have a ja3= or ja4= condition? Only then does a TLS observation
+ * need its fingerprints to be matched (sel_obs.ja3 and ja4 may be NULL otherwise). */
+bool sel_uses_fingerprints(const struct sel_set *s);
 /* Number of uint64_t words in a bitset of selectors of s. */
 size_t sel_words(const struct sel_set *s);
 /* The selectors whose conditions all hold on o AND whose approval makes o's packet eligible

@@ -80,13 +80,17 @@ static void on_event(void *ctx, const struct meta_event *ev)
 	case META_DNS:
 		on_dns(ev->u.dns);
 		break;
-	case META_TLS:
-		if (ev->u.tls->sni[0])
-			field("tls.handshake.extensions_server_name", ev->u.tls->sni);
-		field("tls.handshake.ja3", ev->u.tls->ja3);
-		if (ev->u.tls->alpn[0])
-			field("tls.handshake.extensions_alpn_str", ev->u.tls->alpn);
+	case META_TLS: {
+		struct tls_hello h;
+		if (meta_tls_fingerprints(ev, &h) < 0)
+			break;
+		if (h.sni[0])
+			field("tls.handshake.extensions_server_name", h.sni);
+		field("tls.handshake.ja3", h.ja3);
+		if (h.alpn[0])
+			field("tls.handshake.extensions_alpn_str", h.alpn);
 		break;
+	}
 	case META_HTTP:
 		field("http.request.method", ev->u.http->method);
 		if (ev->u.http->host[0])
