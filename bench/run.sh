@@ -14,7 +14,8 @@
 # bench/ceiling.c, generate the capture and its truth file, generate the indicator set
 # (1,000,000 addresses/prefixes, 100,000 domains, 1,000 patterns, the truth file's scanner
 # and Mirai sources and a few names and patterns of the capture planted among them), run every
-# row BENCH_RUNS times, print the table as markdown and write it to BENCH_DIR/results.md.
+# row BENCH_RUNS times (rows (a) to (c) in rounds, one run of each per round), print the
+# table as markdown and write it to BENCH_DIR/results.md.
 # Not part of `make test`: these are figures, not verdicts.
 # Word splitting of the run lists ($ts, $ms) is intended.
 # shellcheck disable=SC2086
@@ -229,66 +230,64 @@ ROWS=$B/rows.md
 : >"$B/runs.txt"
 row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@" >>"$ROWS"; }
 
-# (a) the ceiling
-ts=
-ms=
+# Rows (a) to (c) run in rounds, one run of each row per round, so that the runs of every
+# row see the same states of the machine: on a shared VM the same command's time moves by
+# tens of per cent over minutes, and the goals are ratios between these rows.
+CORES=$(nproc 2>/dev/null || echo 1)
+HAVE_W=0
+"$S" sensor -h 2>&1 | grep -q -- '-w N' && HAVE_W=1
+c_ts=; c_ms=; c2_ts=; c2_ms=; su=; su0=; sk_ts=; sk_ms=; w_ts=; w_ms=
 i=0
 while [ $i -lt "$RUNS" ]; do
+	say "round $((i + 1)) of $RUNS: ceiling, reader, sensor start-up, sensor, sensor -w $CORES"
+	# (a) the ceiling
 	timed ceiling "$B/ceiling" "$CAP" || die "ceiling failed: $(cat "$B/ceiling.err")"
-	ts="$ts $T"
-	ms="$ms $M"
-	i=$((i + 1))
-done
-C_T=$(median $ts)
-C_PPS=$(pps "$N" "$C_T")
-row "(a) ceiling: libpcap loop, touch one byte" "$(fmt "$C_PPS")" "1.000" "$(mib "$(maxof $ms)")" "—" "n/a (no matching)"
-say "ceiling: $C_PPS packets/s"
-
-# (a') the same without libpcap: 1 MiB pread chunks walked in place, as the sensor reads a
-# classic pcap file. Not the issue's ceiling; shown so that the sensor's ratio is not read
-# as if it came only from its own work.
-ts=
-ms=
-i=0
-while [ $i -lt "$RUNS" ]; do
+	c_ts="$c_ts $T"
+	c_ms="$c_ms $M"
+	# (a') the same without libpcap: 1 MiB pread chunks walked in place, as the sensor reads
+	# a classic pcap file. Not the issue's ceiling; shown so that the sensor's ratio is not
+	# read as if it came only from its own work.
 	timed ceiling-chunks "$B/ceiling" --chunks "$CAP" || die "ceiling --chunks failed: $(cat "$B/ceiling-chunks.err")"
-	ts="$ts $T"
-	ms="$ms $M"
-	i=$((i + 1))
-done
-C2_PPS=$(pps "$N" "$(median $ts)")
-row "(a') reader without libpcap: 1 MiB pread chunks, touch one byte" "$(fmt "$C2_PPS")" "$(ratio "$C2_PPS" "$C_PPS")" "$(mib "$(maxof $ms)")" "—" "n/a (no matching)"
-say "ceiling without libpcap: $C2_PPS packets/s"
-
-# (b) sakimori sensor, one worker, the full indicator set.
-# Start-up on a 1-packet capture: with the selectors (database + indicators) and without
-# (database only); the indicator load time is the difference of the medians.
-su=
-su0=
-i=0
-while [ $i -lt "$RUNS" ]; do
+	c2_ts="$c2_ts $T"
+	c2_ms="$c2_ms $M"
+	# (b) start-up on a 1-packet capture: with the selectors (database + indicators) and
+	# without (database only); the indicator load time is the difference of the medians.
 	timed sk-start "$S" sensor -q -r "$ONE" -s "$B/bench.sel" -o "$B/one.jsonl" \
 		--pseudonym-key "$B/pseudonym.key" || die "sensor start-up failed: $(cat "$B/sk-start.err")"
 	su="$su $T"
 	timed sk-start0 "$S" sensor -q -r "$ONE" || die "sensor failed: $(cat "$B/sk-start0.err")"
 	su0="$su0 $T"
-	i=$((i + 1))
-done
-SK_START=$(median $su)
-SK_START0=$(median $su0)
-SK_LOAD=$(sub_t "$SK_START" "$SK_START0")
-ts=
-ms=
-i=0
-while [ $i -lt "$RUNS" ]; do
+	# (b) sakimori sensor, one worker, the full indicator set
 	timed sk "$S" sensor -q -r "$CAP" -s "$B/bench.sel" -o "$B/records.jsonl" \
 		--stats "$B/stats.json" --pseudonym-key "$B/pseudonym.key" ||
 		die "sensor failed: $(cat "$B/sk.err")"
-	ts="$ts $T"
-	ms="$ms $M"
+	sk_ts="$sk_ts $T"
+	sk_ms="$sk_ms $M"
+	# (c) as many workers as cores (-w $(nproc)), sharing blocks of the capture, each keeping
+	# the flows whose endpoints hash to it (docs/sensor.md, "Workers")
+	if [ $HAVE_W = 1 ]; then
+		timed skw "$S" sensor -q -w "$CORES" -r "$CAP" -s "$B/bench.sel" \
+			-o "$B/records-w.jsonl" --pseudonym-key "$B/pseudonym.key" ||
+			die "sensor -w $CORES failed: $(cat "$B/skw.err")"
+		w_ts="$w_ts $T"
+		w_ms="$w_ms $M"
+	fi
 	i=$((i + 1))
 done
-SK_T=$(median $ts)
+
+C_T=$(median $c_ts)
+C_PPS=$(pps "$N" "$C_T")
+row "(a) ceiling: libpcap loop, touch one byte" "$(fmt "$C_PPS")" "1.000" "$(mib "$(maxof $c_ms)")" "—" "n/a (no matching)"
+say "ceiling: $C_PPS packets/s"
+
+C2_PPS=$(pps "$N" "$(median $c2_ts)")
+row "(a') reader without libpcap: 1 MiB pread chunks, touch one byte" "$(fmt "$C2_PPS")" "$(ratio "$C2_PPS" "$C_PPS")" "$(mib "$(maxof $c2_ms)")" "—" "n/a (no matching)"
+say "ceiling without libpcap: $C2_PPS packets/s"
+
+SK_START=$(median $su)
+SK_START0=$(median $su0)
+SK_LOAD=$(sub_t "$SK_START" "$SK_START0")
+SK_T=$(median $sk_ts)
 SK_PPS=$(pps "$N" "$SK_T")
 SK_PPS_ADJ=$(pps "$N" "$(sub_t "$SK_T" "$SK_START")")
 # Planted hits: every planted source appears as an endpoint of a record; and the planted
@@ -310,26 +309,12 @@ fi
 row "(b) \`sakimori sensor\`, 1 worker, full set: raw / start-up adjusted" \
 	"$(fmt "$SK_PPS") / $(fmt "$SK_PPS_ADJ")" \
 	"$(ratio "$SK_PPS" "$C_PPS") / $(ratio "$SK_PPS_ADJ" "$C_PPS")" \
-	"$(mib "$(maxof $ms)")" "${SK_LOAD} s (start-up ${SK_START} s)" "$SK_HITS"
+	"$(mib "$(maxof $sk_ms)")" "${SK_LOAD} s (start-up ${SK_START} s)" "$SK_HITS"
 say "sakimori: $SK_PPS packets/s raw, $SK_PPS_ADJ adjusted; $SK_RECS records"
 
-# (c) as many workers as cores (-w $(nproc)): every worker reads the capture and keeps the
-# flows whose endpoints hash to it (docs/sensor.md, "Workers"); the scaling ratio is (c) over
-# (b), start-up adjusted.
-CORES=$(nproc 2>/dev/null || echo 1)
-if "$S" sensor -h 2>&1 | grep -q -- '-w N'; then
-	ts=
-	ms=
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		timed skw "$S" sensor -q -w "$CORES" -r "$CAP" -s "$B/bench.sel" \
-			-o "$B/records-w.jsonl" --pseudonym-key "$B/pseudonym.key" ||
-			die "sensor -w $CORES failed: $(cat "$B/skw.err")"
-		ts="$ts $T"
-		ms="$ms $M"
-		i=$((i + 1))
-	done
-	W_T=$(median $ts)
+# (c): the scaling ratio is (c) over (b), start-up adjusted.
+if [ $HAVE_W = 1 ]; then
+	W_T=$(median $w_ts)
 	W_PPS=$(pps "$N" "$W_T")
 	W_ADJ=$(pps "$N" "$(sub_t "$W_T" "$SK_START")")
 	awk '{ s = $0; while (match(s, /"(src|dst)_ip":"[^"]*"/)) { v = substr(s, RSTART, RLENGTH);
@@ -346,7 +331,7 @@ if "$S" sensor -h 2>&1 | grep -q -- '-w N'; then
 	row "(c) \`sakimori sensor\`, $CORES workers: raw / start-up adjusted (×$W_SCALE of (b))" \
 		"$(fmt "$W_PPS") / $(fmt "$W_ADJ")" \
 		"$(ratio "$W_PPS" "$C_PPS") / $(ratio "$W_ADJ" "$C_PPS")" \
-		"$(mib "$(maxof $ms)")" "as (b)" "$W_FOUND/$NPLANT planted sources; $W_SAME"
+		"$(mib "$(maxof $w_ms)")" "as (b)" "$W_FOUND/$NPLANT planted sources; $W_SAME"
 else
 	row "(c) \`sakimori sensor\`, $CORES workers" "n/a (this sensor has no -w N)" "n/a" "n/a" "n/a" "n/a"
 fi
