@@ -6,7 +6,9 @@
 #
 # Environment:
 #   BENCH_PACKETS  packets in the generated capture (default 5000000)
-#   BENCH_RUNS     runs per row; the table shows the median packets/s (default 3)
+#   BENCH_RUNS     runs per row of the peers, (d) to (f) (default 3)
+#   BENCH_ROUNDS   rounds of rows (a) to (c), one run of each per round (default 5)
+#   The table shows the median packets/s of each row's runs.
 #   SAKIMORI       a sakimori executable to use instead of building build/sakimori
 #   BENCH_DIR      work directory (default build/bench); everything is written there
 #
@@ -14,8 +16,8 @@
 # bench/ceiling.c, generate the capture and its truth file, generate the indicator set
 # (1,000,000 addresses/prefixes, 100,000 domains, 1,000 patterns, the truth file's scanner
 # and Mirai sources and a few names and patterns of the capture planted among them), run every
-# row BENCH_RUNS times (rows (a) to (c) in rounds, one run of each per round), print the
-# table as markdown and write it to BENCH_DIR/results.md.
+# row (rows (a) to (c) in BENCH_ROUNDS rounds, one run of each per round; the peers
+# BENCH_RUNS times each), print the table as markdown and write it to BENCH_DIR/results.md.
 # Not part of `make test`: these are figures, not verdicts.
 # Word splitting of the run lists ($ts, $ms) is intended.
 # shellcheck disable=SC2086
@@ -26,6 +28,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 N=${BENCH_PACKETS:-5000000}
 RUNS=${BENCH_RUNS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 B=${BENCH_DIR:-build/bench}
 TIMEOUT_COMPILE=${BENCH_COMPILE_TIMEOUT:-120}
 
@@ -34,6 +37,7 @@ die() { say "$*"; exit 1; }
 
 case $N in ''|*[!0-9]*) die "BENCH_PACKETS must be a number" ;; esac
 case $RUNS in ''|*[!0-9]*|0) die "BENCH_RUNS must be a number >= 1" ;; esac
+case $ROUNDS in ''|*[!0-9]*|0) die "BENCH_ROUNDS must be a number >= 1" ;; esac
 mkdir -p "$B" || die "cannot create $B"
 
 # --- tools -----------------------------------------------------------------------------------
@@ -238,8 +242,8 @@ HAVE_W=0
 "$S" sensor -h 2>&1 | grep -q -- '-w N' && HAVE_W=1
 c_ts=; c_ms=; c2_ts=; c2_ms=; su=; su0=; sk_ts=; sk_ms=; w_ts=; w_ms=
 i=0
-while [ $i -lt "$RUNS" ]; do
-	say "round $((i + 1)) of $RUNS: ceiling, reader, sensor start-up, sensor, sensor -w $CORES"
+while [ $i -lt "$ROUNDS" ]; do
+	say "round $((i + 1)) of $ROUNDS: ceiling, reader, sensor start-up, sensor, sensor -w $CORES"
 	# (a) the ceiling
 	timed ceiling "$B/ceiling" "$CAP" || die "ceiling failed: $(cat "$B/ceiling.err")"
 	c_ts="$c_ts $T"
@@ -437,7 +441,7 @@ fi
 
 # --- the table -------------------------------------------------------------------------------
 {
-	echo "## sakimori bench: $(fmt "$N") packets, $(awk -v b="$CAP_BYTES" 'BEGIN { printf "%.0f MB", b / 1e6 }'), median of $RUNS runs"
+	echo "## sakimori bench: $(fmt "$N") packets, $(awk -v b="$CAP_BYTES" 'BEGIN { printf "%.0f MB", b / 1e6 }'), median of $ROUNDS rounds (rows a-c) and $RUNS runs (d-f)"
 	echo
 	echo "Machine: $CORES cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); input: \`sakimori gen --seed 1 --packets $N\` (in the page cache)."
 	echo "Indicators: $(fmt "$NSELIPS") addresses/prefixes ($NPLANT planted: the scanner and Mirai sources of the truth file), $(fmt "$NSELDOM") domains, $(fmt "$NPAT") patterns (Hyperscan); 1 agreement + 1 transit approval."
