@@ -126,27 +126,10 @@ struct meta_engine {
 
 /* ---- events ---------------------------------------------------------------------------- */
 
-static void emit(struct meta_engine *m, enum meta_kind kind, const void *what)
+/* Hand one event to the callback, from the packet being examined. */
+static void emit(struct meta_engine *m, struct meta_event ev)
 {
-	struct meta_event ev = { .kind = kind, .pkt = m->cur };
-
-	switch (kind) {
-	case META_DNS: ev.u.dns = what; break;
-	case META_TLS: return;   /* emit_tls */
-	case META_HTTP: ev.u.http = what; break;
-	case META_SMTP: ev.u.smtp = what; break;
-	}
-	if (m->cb)
-		m->cb(m->ctx, &ev);
-}
-
-/* A hello with the stream it was parsed from, for meta_tls_fingerprints. */
-static void emit_tls(struct meta_engine *m, const struct tls_hello *h, const uint8_t *stream,
-		     size_t len)
-{
-	struct meta_event ev = { .kind = META_TLS, .pkt = m->cur, .u.tls = h,
-				 .tls_stream = stream, .tls_stream_len = len };
-
+	ev.pkt = m->cur;
 	if (m->cb)
 		m->cb(m->ctx, &ev);
 }
@@ -155,11 +138,9 @@ int meta_tls_fingerprints(const struct meta_event *ev, struct tls_hello *out)
 {
 	size_t need;
 
-	memset(out, 0, sizeof(*out));
-	if (ev->kind != META_TLS || !ev->tls_stream)
-		return -1;
 	/* the bytes parsed as a whole hello a moment ago parse the same way again */
-	if (tls_parse_client_hello(ev->tls_stream, ev->tls_stream_len, out, &need) == TLS_OK)
+	if (ev->kind == META_TLS && ev->tls_stream &&
+	    tls_parse_client_hello(ev->tls_stream, ev->tls_stream_len, out, &need) == TLS_OK)
 		return 0;
 	memset(out, 0, sizeof(*out));
 	return -1;
@@ -171,7 +152,7 @@ static void dns_one(struct meta_engine *m, const uint8_t *msg, size_t len)
 {
 	if (dns_parse_cleared(msg, len, &m->dns) == DNS_OK) {
 		m->c.dns++;
-		emit(m, META_DNS, &m->dns);
+		emit(m, (struct meta_event){ .kind = META_DNS, .u.dns = &m->dns });
 	} else {
 		m->c.dns_err++;
 	}
@@ -183,7 +164,7 @@ static void on_smtp(void *ctx, const struct smtp_cmd *cmd)
 	struct meta_engine *m = ctx;
 
 	m->c.smtp_cmds++;
-	emit(m, META_SMTP, cmd);
+	emit(m, (struct meta_event){ .kind = META_SMTP, .u.smtp = cmd });
 }
 
 /* ---- buffers --------------------------------------------------------------------------- */
@@ -440,7 +421,8 @@ static enum verdict parse_flight(struct meta_engine *m, struct stream *s, const 
 		switch (tls_parse_client_hello_nofp(data, len, &h, &need)) {
 		case TLS_OK:
 			m->c.tls++;
-			emit_tls(m, &h, data, len);
+			emit(m, (struct meta_event){ .kind = META_TLS, .u.tls = &h,
+						     .tls_stream = data, .tls_stream_len = len });
 			s->phase = PH_DONE;
 			return V_DONE;
 		case TLS_MORE:
@@ -471,7 +453,7 @@ static enum verdict parse_flight(struct meta_engine *m, struct stream *s, const 
 	switch (http_parse_request(data, len, m->key, &r, &used)) {
 	case HTTP_OK:
 		m->c.http++;
-		emit(m, META_HTTP, &r);
+		emit(m, (struct meta_event){ .kind = META_HTTP, .u.http = &r });
 		s->phase = PH_HTTP;
 		s->pending = PEND_NONE;
 		return V_DONE;
