@@ -350,6 +350,14 @@ static void pointer_forward(void **state)
 }
 
 /* labels of lengths l[0..k) followed by the root label, as a query */
+/* The end of a question's name (the root label), then type A, class IN. */
+static void end_question(struct msgbuf *m)
+{
+	put8(m, 0);
+	put16(m, 1);
+	put16(m, 1);
+}
+
 static void long_name_query(struct msgbuf *m, const uint8_t *lens, size_t k, uint8_t fill)
 {
 	header(m, 0x0100, 1, 0);
@@ -358,9 +366,7 @@ static void long_name_query(struct msgbuf *m, const uint8_t *lens, size_t k, uin
 		for (uint8_t j = 0; j < lens[i]; j++)
 			put8(m, fill);
 	}
-	put8(m, 0);
-	put16(m, 1);
-	put16(m, 1);
+	end_question(m);
 }
 
 static void name_255_and_256(void **state)
@@ -518,9 +524,7 @@ static void query_label(struct msgbuf *m, const uint8_t *label, size_t n)
 	header(m, 0x0100, 1, 0);
 	put8(m, (uint8_t)n);
 	put(m, label, n);
-	put8(m, 0);
-	put16(m, 1);
-	put16(m, 1);
+	end_question(m);
 }
 
 /* Every byte value, alone between letters and in full 63-byte labels of escapes. */
@@ -577,14 +581,10 @@ static void escaped_form_at_the_cap(void **state)
 		l4[59] = 7;
 		put8(&m, 60);
 		put(&m, l4, 60);
-		put8(&m, 0);
-		put16(&m, 1);
-		put16(&m, 1);
-		if (k) {
-			assert_int_equal(dns_parse(m.b, m.n, &d), DNS_ERR_NAME);
+		end_question(&m);
+		assert_int_equal(dns_parse(m.b, m.n, &d), k ? DNS_ERR_NAME : DNS_OK);
+		if (k)
 			continue;
-		}
-		assert_int_equal(dns_parse(m.b, m.n, &d), DNS_OK);
 		assert_int_equal(strlen(d.qname), 255);
 		assert_string_equal(d.qname + 192, "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\\007");
 	}
@@ -598,14 +598,10 @@ static void escaped_form_at_the_cap(void **state)
 		put(&m, l63, 63);
 		put8(&m, 1);
 		put8(&m, k ? 1 : 'A');
-		put8(&m, 0);
-		put16(&m, 1);
-		put16(&m, 1);
-		if (k) {
-			assert_int_equal(dns_parse(m.b, m.n, &d), DNS_ERR_NAME);
+		end_question(&m);
+		assert_int_equal(dns_parse(m.b, m.n, &d), k ? DNS_ERR_NAME : DNS_OK);
+		if (k)
 			continue;
-		}
-		assert_int_equal(dns_parse(m.b, m.n, &d), DNS_OK);
 		want[0] = '\0';
 		for (int i = 0; i < 63; i++)
 			strcat(want, "\\001");

@@ -269,6 +269,17 @@ static char *ref_line(const struct sel_set *set, const uint32_t *sel, size_t nse
 	return line;
 }
 
+/* Flush t: it must write exactly one line, want (from ref_line; freed here). */
+static void flush_expect(struct flow_table *t, struct sink *s, char *want)
+{
+	assert_non_null(want);
+	flow_flush(t);
+	assert_int_equal(s->n, 1);
+	assert_string_equal(s->line[0], want);
+	free(want);
+	sink_free(s);
+}
+
 /* ---- tests ------------------------------------------------------------------------------- */
 
 static void feed(struct flow_table *t, struct flow *f, struct ref *x, enum meta_kind kind,
@@ -359,13 +370,7 @@ static void records_match_jansson(void **state)
 			feed(t, f, &x, META_SMTP, &sc);
 		}
 
-		char *want = ref_line(set, sel, 2, &p, &gs, &gd, DIR_FD, 1, 100, p.ts_us, &x);
-		assert_non_null(want);
-		flow_flush(t);
-		assert_int_equal(sink.n, 1);
-		assert_string_equal(sink.line[0], want);
-		free(want);
-		sink_free(&sink);
+		flush_expect(t, &sink, ref_line(set, sel, 2, &p, &gs, &gd, DIR_FD, 1, 100, p.ts_us, &x));
 	}
 	assert_int_equal(flow_counts(t)->dropped_meta, 0);
 	flow_table_free(t);
@@ -404,18 +409,13 @@ static void caps_and_bare_records(void **state)
 		feed(t, f, &x, META_SMTP, &sc);
 	}
 	assert_int_equal(x.dropped, 12);
-	char *want = ref_line(set, sel, 1, &p, &gs, &gd, DIR_UNKNOWN, 0, 0, p.ts_us, &x);
-	flow_flush(t);
-	assert_int_equal(sink.n, 1);
-	assert_string_equal(sink.line[0], want);
+	flush_expect(t, &sink, ref_line(set, sel, 1, &p, &gs, &gd, DIR_UNKNOWN, 0, 0, p.ts_us, &x));
 	assert_int_equal(flow_counts(t)->dropped_meta, 12);
-	free(want);
-	sink_free(&sink);
 
 	/* bare: no dns/tls/http/smtp keys at all */
 	memset(&x, 0, sizeof(x));
 	f = flow_create(t, &p, &gs, &gd, DIR_UNKNOWN, sel, 1);
-	want = ref_line(set, sel, 1, &p, &gs, &gd, DIR_UNKNOWN, 0, 0, p.ts_us, &x);
+	char *want = ref_line(set, sel, 1, &p, &gs, &gd, DIR_UNKNOWN, 0, 0, p.ts_us, &x);
 	flow_flush(t);
 	assert_string_equal(sink.line[0], want);
 	assert_null(strstr(sink.line[0], "\"dns\""));
@@ -546,13 +546,8 @@ static void numbers_times_addresses_match_jansson(void **state)
 		}
 		feed(t, f, &x, META_DNS, &dm);
 
-		char *want = ref_line(set, sel, 1, &p, &gs, &gd, DIR_FD, 2, (uint64_t)w1 + w2, ts[1], &x);
-		assert_non_null(want);
-		flow_flush(t);
-		assert_int_equal(sink.n, 1);
-		assert_string_equal(sink.line[0], want);
-		free(want);
-		sink_free(&sink);
+		flush_expect(t, &sink, ref_line(set, sel, 1, &p, &gs, &gd, DIR_FD, 2, (uint64_t)w1 + w2,
+						ts[1], &x));
 	}
 	flow_table_free(t);
 	sel_set_free(set);
@@ -602,12 +597,7 @@ static void escaper_every_position(void **state)
 				copy(sc.value, sizeof(sc.value), "b@example.org");
 				feed(t, f, &x, META_SMTP, &sc);
 
-				char *want = ref_line(set, sel, 1, &p, &g, &g, DIR_FD, 0, 0, T0, &x);
-				flow_flush(t);
-				assert_int_equal(sink.n, 1);
-				assert_string_equal(sink.line[0], want);
-				free(want);
-				sink_free(&sink);
+				flush_expect(t, &sink, ref_line(set, sel, 1, &p, &g, &g, DIR_FD, 0, 0, T0, &x));
 			}
 		}
 	}

@@ -85,27 +85,32 @@ static struct sk_addr v4(const char *s)
 	return a;
 }
 
+/* Two IPv4 endpoints hash as the 13-byte message msg, in either order. */
+static void assert_v4_message(uint8_t proto, const char *a, uint16_t ap, const char *b,
+			      uint16_t bp, const uint8_t msg[13])
+{
+	struct sk_addr x = v4(a), y = v4(b);
+	uint64_t want = siphash(1, 3, key, msg, 13);
+
+	assert_true(pairhash(key, proto, &x, ap, &y, bp) == want);
+	assert_true(pairhash(key, proto, &y, bp, &x, ap) == want);
+}
+
 static void v4_pair_is_13_byte_message(void **state)
 {
-	struct sk_addr a = v4("192.0.2.1"), b = v4("198.51.100.7");
 	/* canonical order: 192.0.2.1 < 198.51.100.7 */
-	const uint8_t msg[13] = { 192, 0, 2, 1, 198, 51, 100, 7, 0x01, 0xbb, 0xc3, 0x50, 6 };
-	uint64_t want = siphash(1, 3, key, msg, sizeof(msg));
+	static const uint8_t msg[13] = { 192, 0, 2, 1, 198, 51, 100, 7, 0x01, 0xbb, 0xc3, 0x50, 6 };
 
 	(void)state;
-	assert_true(pairhash(key, 6, &a, 443, &b, 50000) == want);
-	assert_true(pairhash(key, 6, &b, 50000, &a, 443) == want);
+	assert_v4_message(6, "192.0.2.1", 443, "198.51.100.7", 50000, msg);
 }
 
 static void v4_equal_addresses_order_by_port(void **state)
 {
-	struct sk_addr a = v4("10.0.0.1");
-	const uint8_t msg[13] = { 10, 0, 0, 1, 10, 0, 0, 1, 0x00, 0x35, 0x12, 0x34, 17 };
-	uint64_t want = siphash(1, 3, key, msg, sizeof(msg));
+	static const uint8_t msg[13] = { 10, 0, 0, 1, 10, 0, 0, 1, 0x00, 0x35, 0x12, 0x34, 17 };
 
 	(void)state;
-	assert_true(pairhash(key, 17, &a, 0x1234, &a, 53) == want);
-	assert_true(pairhash(key, 17, &a, 53, &a, 0x1234) == want);
+	assert_v4_message(17, "10.0.0.1", 0x1234, "10.0.0.1", 53, msg);
 }
 
 static void v6_pair_is_37_byte_message(void **state)
