@@ -6,17 +6,20 @@
  * Classic pcap file input (-r FILE -w N: the source reads in blocks):
  *
  *   the workers share a ring of blocks (n + 4 slots, at most WK_BLOCKS_MAX). Block seq lives
- *   in slot seq % nblk. A worker that needs block seq and finds it unread reads it itself,
+ *   in slot seq % nblk. Blocks are read in the file's order by whichever worker gets there,
  *   under rd_mu: whole records into the slot's buffer (source_block), then the reload hook
- *   polled after each frame in the file's order. Outside the lock it decodes every frame's
- *   headers once, groups the frames by owner (a counting sort), and publishes the block
- *   (ready = seq + 1, left = n). Each worker then runs pl_decoded on its own group, in the
- *   file's order, and clears each of its frames (bytes, decoded headers, descriptor) once
- *   done; the last worker to leave a block frees the slot for block seq + nblk. So the file
- *   is read once and each frame decoded once whichever worker does it, and no worker copies
- *   another's frames. A worker waits (spinning briefly, then on bk_cv) only for a block
- *   another worker is still reading, or for a slot the slowest worker still holds; the ring
- *   bounds how far apart they run.
+ *   polled after each frame. Outside the lock the reader decodes every frame's headers once,
+ *   groups the frames by owner (a counting sort), and publishes the block (ready = seq + 1,
+ *   left = n + 1). A worker that needs block seq and finds it unread reads it itself; one
+ *   that finds another worker still on it reads the next unread block instead, if that
+ *   block's slot is free (read-ahead), so that neither waits while there is reading to do.
+ *   Each worker runs pl_decoded on its own group of a block, in the file's order; the last
+ *   to leave the block clears all its frames (bytes, decoded headers, descriptors) and frees
+ *   the slot for block seq + nblk. So the file is read once and each frame decoded once
+ *   whichever worker does it, no worker copies another's frames, and no two workers write
+ *   to the same cache line of a block. A worker waits (spinning briefly, then on bk_cv) only
+ *   when nothing is left to read ahead: for a block another worker is still indexing, or for
+ *   a slot the slowest worker still holds; the ring bounds how far apart they run.
  *
  *   Reloads: a reload found after frame i of a block takes effect at frame i + 1 (swap_at)
  *   for every worker, as with one reader; at most one per block, since none is asked for
@@ -172,7 +175,7 @@ struct wk_pool {
 /* One block of a classic pcap file, shared by the workers (file mode, see the notes). */
 struct wk_block {
 	atomic_uint_fast64_t ready;    /* seq + 1 once block seq is read and indexed here */
-	atomic_uint left;              /* workers yet to take their frames (0: the slot is free) */
+	atomic_uint left;              /* 1 + workers yet to take their frames (0: the slot is free) */
 	uint8_t *buf;                  /* blk_bytes: only the frames' bytes are not zero */
 	struct frame *fr;              /* the frames, in the file's order */
 	struct pkt *pk;                /* their decoded headers */
@@ -771,7 +774,24 @@ static void block_index(struct wk_pool *wp, struct wk_block *b)
 	first[0] = 0;
 }
 
-/* Block seq, read by this worker if no other has begun it; NULL if the run stopped first. */
+/* Index the block read into b as block seq and hand it out. */
+static void block_publish(struct wk_pool *wp, struct wk_block *b, uint64_t seq)
+{
+	block_index(wp, b);
+	atomic_store_explicit(&b->left, wp->n + 1, memory_order_relaxed);
+	atomic_store_explicit(&b->ready, seq + 1, memory_order_release);
+	block_notify(wp);
+}
+
+/*
+ * Block seq, once read and indexed; NULL if the run stopped first. While it is not ready,
+ * the worker reads the next unread block itself if that block's slot is free: block seq
+ * when no other worker has begun it, else one further on (read-ahead), so that a worker
+ * waiting for another to finish seq spends the time on the file instead of asleep. A slot
+ * is taken for block r only if r < seq + nblk: the slot's previous block, r - nblk, is then
+ * one this worker has taken already, so it was published and left == 0 means everyone has
+ * left it, not that it is still being read.
+ */
 static struct wk_block *block_get(struct wk_worker *w, uint64_t seq)
 {
 	struct wk_pool *wp = w->pool;
@@ -779,32 +799,26 @@ static struct wk_block *block_get(struct wk_worker *w, uint64_t seq)
 
 	while (!is_ready(b, seq)) {
 		pthread_mutex_lock(&wp->rd_mu);
-		if (wp->rd_next != seq || wp->rd_end) {
-			pthread_mutex_unlock(&wp->rd_mu);   /* another worker is reading it */
-			if (!block_wait(wp, is_ready, b, seq) && source_stop_flag)
-				return NULL;
-			continue;
-		}
-		/* ours to read, once the slot's last block is done with everywhere; never waited
-		 * for with rd_mu held (the worker still on that block may need the lock) */
-		if (!is_free(b)) {
+		uint64_t r = wp->rd_next;
+		struct wk_block *rb = &wp->blk[r % wp->nblk];
+		bool ours = r == seq && !wp->rd_end;
+		if (!wp->rd_end && r < seq + wp->nblk && is_free(rb)) {
+			wp->rd_next++;
+			block_read(wp, rb);
 			pthread_mutex_unlock(&wp->rd_mu);
-			if (!block_wait(wp, is_free_or_ready, b, seq))
-				return NULL;
+			block_publish(wp, rb, r);
 			continue;
 		}
-		wp->rd_next++;
-		block_read(wp, b);
 		pthread_mutex_unlock(&wp->rd_mu);
-		block_index(wp, b);
-		atomic_store_explicit(&b->left, wp->n, memory_order_relaxed);
-		atomic_store_explicit(&b->ready, seq + 1, memory_order_release);
-		block_notify(wp);
+		/* never waited for with rd_mu held (the worker still on a slot may need the lock):
+		 * for seq's slot to come free if seq is ours to read, else for seq itself */
+		if (!block_wait(wp, ours ? is_free_or_ready : is_ready, b, seq) && source_stop_flag)
+			return NULL;
 	}
 	return b;
 }
 
-/* This worker's frames of b, in the file's order; each frame cleared once done (rule 1). */
+/* This worker's frames of b, in the file's order (block_leave clears them). */
 static void block_take(struct wk_worker *w, struct wk_block *b)
 {
 	const uint32_t *order = b->order;
@@ -829,12 +843,29 @@ static void block_take(struct wk_worker *w, struct wk_block *b)
 		if (i >= b->swap_at && b->gen1 != w->gen)
 			worker_swap(w, b->gen1, b->sel1);
 		pl_decoded(w->pl, f, (enum pkt_err)b->err[i], &b->pk[i]);
-		memset((void *)f->data, 0, f->caplen);
-		memset(&b->pk[i], 0, sizeof(b->pk[i]));   /* its endpoints too */
-		memset(f, 0, sizeof(*f));
 	}
 	if (b->gen1 != w->gen)           /* a reload after this worker's last frame here */
 		worker_swap(w, b->gen1, b->sel1);
+}
+
+/*
+ * Done with b. The last worker to leave it clears its frames, their bytes, decoded headers
+ * and descriptors (rule 1), and only then frees the slot for the block nblk further on.
+ * Clearing each frame in its owner instead made neighbouring frames of two workers share
+ * cache lines that both wrote, and cost more than the one clear here.
+ */
+static void block_leave(struct wk_pool *wp, struct wk_block *b)
+{
+	if (atomic_fetch_sub_explicit(&b->left, 1, memory_order_acq_rel) != 2)
+		return;
+	if (b->n) {
+		const struct frame *last = &b->fr[b->n - 1];
+		memset(b->buf, 0, (size_t)(last->data + last->caplen - b->buf));
+		memset(b->pk, 0, b->n * sizeof(*b->pk));
+		memset(b->fr, 0, b->n * sizeof(*b->fr));
+	}
+	atomic_store_explicit(&b->left, 0, memory_order_release);
+	block_notify(wp);
 }
 
 static void *shared_worker(void *arg)
@@ -848,8 +879,7 @@ static void *shared_worker(void *arg)
 			break;
 		bool end = b->end;
 		block_take(w, b);
-		if (atomic_fetch_sub_explicit(&b->left, 1, memory_order_acq_rel) == 1)
-			block_notify(wp);        /* the slot is free for the block nblk further on */
+		block_leave(wp, b);
 		if (end || source_stop_flag)
 			break;
 	}
@@ -878,8 +908,8 @@ static int run_shared(struct wk_pool *wp, struct source *src)
 	if (rc < 0)
 		source_stop_flag = 1;      /* the started ones stop at their next frame */
 	join_workers(wp);
-	/* Frames a stop left unseen are cleared here (rule 1). After a whole run each frame was
-	 * cleared by its worker already, which wk_holds can check. */
+	/* Frames a stop left unseen are cleared here (rule 1). After a whole run each block was
+	 * cleared by the last worker to leave it already, which wk_holds can check. */
 	for (unsigned i = 0; source_stop_flag && i < wp->nblk; i++) {
 		struct wk_block *b = &wp->blk[i];
 		sodium_memzero(b->buf, wp->blk_bytes);
