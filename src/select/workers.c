@@ -17,7 +17,7 @@
  *   to leave the block clears all its frames (bytes, decoded headers, descriptors) and frees
  *   the slot for block seq + nblk. So the file is read once and each frame decoded once
  *   whichever worker does it, no worker copies another's frames, and no two workers write
- *   to the same cache line of a block. A worker waits (spinning briefly, then on bk_cv) only
+ *   to the same cache line of a block while they run it. A worker waits (spinning briefly, then on bk_cv) only
  *   when nothing is left to read ahead: for a block another worker is still indexing, or for
  *   a slot the slowest worker still holds; the ring bounds how far apart they run.
  *
