@@ -8,7 +8,12 @@
 #   all          unit + integration on BUILD_DIR, then the unit and integration tests again
 #                under AddressSanitizer + UndefinedBehaviorSanitizer (build/san), then every
 #                libFuzzer target for FUZZ_SECONDS (default 20) each
+#
+# A test binary or script that runs longer than TEST_TIMEOUT seconds (default 1200) is
+# stopped and counted as failed ("timed out"), so that a deadlock fails the run instead of
+# hanging it.
 set -u
+limit=${TEST_TIMEOUT:-1200}
 mode=${1:-all}
 B=${2:-build}
 pass=0 fail=0 skip=0
@@ -26,8 +31,9 @@ run_unit() { # $1 = build dir
 		[ -x "$t" ] || continue
 		case "$t" in *.o|*.d) continue ;; esac
 		name=$(basename "$t")
-		"$t" >"$log" 2>&1
+		timeout -k 10 "$limit" "$t" >"$log" 2>&1
 		rc=$?
+		[ "$rc" -eq 124 ] && echo "$name: timed out after $limit s" >>"$log"
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 		p=${p:-0} f=${f:-0}
@@ -45,8 +51,10 @@ run_integration() { # $1 = build dir
 		[ -f "$s" ] || continue
 		name=$(basename "$s" .sh)
 		work=$(mktemp -d)
-		SAKIMORI="$(pwd)/$1/sakimori" TOOLS="$(pwd)/$1/tools" WORK="$work" sh "$s" >"$log" 2>&1
+		SAKIMORI="$(pwd)/$1/sakimori" TOOLS="$(pwd)/$1/tools" WORK="$work" \
+			timeout -k 10 "$limit" sh "$s" >"$log" 2>&1
 		rc=$?
+		[ "$rc" -eq 124 ] && echo "$name: timed out after $limit s" >>"$log"
 		rm -rf "$work"
 		case $rc in
 		0) printf '%-28s passed  (%s)\n' "$name" "$1"; count 1 0 "$name" ;;
