@@ -17,9 +17,10 @@
  *   to leave the block clears all its frames (bytes, decoded headers, descriptors) and frees
  *   the slot for block seq + nblk. So the file is read once and each frame decoded once
  *   whichever worker does it, no worker copies another's frames, and no two workers write
- *   to the same cache line of a block while they run it. A worker waits (spinning briefly, then on bk_cv) only
- *   when nothing is left to read ahead: for a block another worker is still indexing, or for
- *   a slot the slowest worker still holds; the ring bounds how far apart they run.
+ *   to the same cache line of a block while they run it. A worker waits (spinning briefly,
+ *   then on bk_cv) only when nothing is left to read ahead: for a block another worker is
+ *   still indexing, or for a slot the slowest worker still holds; the ring bounds how far
+ *   apart they run.
  *
  *   Reloads: a reload found after frame i of a block takes effect at frame i + 1 (swap_at)
  *   for every worker, as with one reader; at most one per block, since none is asked for
