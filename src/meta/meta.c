@@ -30,7 +30,8 @@
  *
  * First flight. The client's first bytes are offered to tls_parse_client_hello_nofp (the
  * event carries those bytes, so that the callback can have the fingerprints hashed by
- * meta_tls_fingerprints when it needs them, before the buffer is wiped) and then to
+ * meta_tls_fingerprints when it needs them, before the buffer is wiped; with
+ * meta_set_fingerprints, to tls_parse_client_hello) and then to
  * http_parse_request, in place in the segment when they are complete there; on TLS_MORE /
  * HTTP_MORE they are copied into the stream's buffer and parsed again as segments arrive,
  * up to stream_bytes (then `overflow`). Once decided the buffer is wiped and freed; the entry
@@ -120,6 +121,7 @@ struct meta_engine {
 	uint32_t free_head;
 	uint32_t lru_head, lru_tail;
 
+	bool fingerprints;        /* hash every hello's JA3/JA4 (meta_set_fingerprints) */
 	const struct pkt *cur;    /* the packet being examined (for events) */
 	struct dns_msg dns;       /* scratch; all zero between messages (dns_one) */
 };
@@ -132,6 +134,11 @@ static void emit(struct meta_engine *m, struct meta_event ev)
 	ev.pkt = m->cur;
 	if (m->cb)
 		m->cb(m->ctx, &ev);
+}
+
+void meta_set_fingerprints(struct meta_engine *m, bool always)
+{
+	m->fingerprints = always;
 }
 
 int meta_tls_fingerprints(const struct meta_event *ev, struct tls_hello *out)
@@ -418,7 +425,8 @@ static enum verdict parse_flight(struct meta_engine *m, struct stream *s, const 
 		struct tls_hello h;
 		size_t need = 0;
 
-		switch (tls_parse_client_hello_nofp(data, len, &h, &need)) {
+		switch (m->fingerprints ? tls_parse_client_hello(data, len, &h, &need)
+					: tls_parse_client_hello_nofp(data, len, &h, &need)) {
 		case TLS_OK:
 			m->c.tls++;
 			emit(m, (struct meta_event){ .kind = META_TLS, .u.tls = &h,

@@ -47,9 +47,9 @@ struct meta_event {
 		const struct smtp_cmd *smtp;
 	} u;
 	/* META_TLS: the client's stream the hello was parsed from, for meta_tls_fingerprints
-	 * only; valid during the callback. The engine leaves u.tls->ja3 and ja4 "": most hellos
-	 * are of traffic nothing selects, and hashing their fingerprints would be work for
-	 * nothing. */
+	 * only; valid during the callback. Unless meta_set_fingerprints asked for them always,
+	 * the engine leaves u.tls->ja3 and ja4 "": most hellos are of traffic nothing selects,
+	 * and hashing their fingerprints would be work for nothing. */
 	const uint8_t *tls_stream;
 	size_t tls_stream_len;
 };
@@ -85,6 +85,10 @@ struct meta_engine *meta_new(const struct meta_limits *limits, const struct pseu
 			     meta_cb cb, void *ctx);
 /* Examine one decoded packet; may call cb zero or more times before returning. */
 void meta_packet(struct meta_engine *m, const struct pkt *p);
+/* Hash every hello's fingerprints as it is parsed (always), for a caller that matches on
+ * them; by default (false) the engine leaves u.tls->ja3 and ja4 "" and a callback that needs
+ * them asks meta_tls_fingerprints. */
+void meta_set_fingerprints(struct meta_engine *m, bool always);
 /* In a META_TLS callback: *out = *ev->u.tls with ja3 and ja4 filled in. Returns 0, or -1
  * (out all zero) for an event that is not META_TLS. */
 int meta_tls_fingerprints(const struct meta_event *ev, struct tls_hello *out);

@@ -67,8 +67,9 @@ static void obs_add_meta(struct sel_obs *o, const struct meta_event *ev)
 	}
 }
 
-/* The engine gives a hello without its fingerprints; they are hashed only for a set that
- * matches on them, or for a flow that is selected (its record carries them). */
+/* Under a set that matches on fingerprints the engine hashes every hello's (pl_new,
+ * pl_reload: meta_set_fingerprints); otherwise it gives a hello without them, and they are
+ * hashed here only for a flow that is selected, whose record carries them. */
 static const struct meta_event *with_fingerprints(const struct meta_event *ev,
 						  struct meta_event *e, struct tls_hello *h)
 {
@@ -103,8 +104,6 @@ static void on_meta(void *ctx, const struct meta_event *ev)
 	if (!pl->flows || !pl->cur)
 		return;
 
-	if (sel_uses_fingerprints(pl->cfg.sel))
-		ev = with_fingerprints(ev, &e, &h);
 	fill_obs(&o, pl->cur, pl->cur_dir);
 	obs_add_meta(&o, ev);
 	if (sel_match(pl->cfg.sel, pl->scratch, &o, NULL) > 0)
@@ -134,6 +133,7 @@ struct pipeline *pl_new(const struct pl_config *cfg)
 	if (!pl->meta)
 		goto err;
 	if (cfg->sel) {
+		meta_set_fingerprints(pl->meta, sel_uses_fingerprints(cfg->sel));
 		pl->flows = flow_table_new(cfg->sel, cfg->flows, cfg->emit, cfg->emit_ctx);
 		pl->scratch = sel_scratch_new();
 		if (!pl->flows || !pl->scratch || sel_scratch_fit(pl->scratch, cfg->sel) < 0)
@@ -317,6 +317,7 @@ int pl_reload(struct pipeline *pl, const struct sel_set *next)
 	pl->flows = ft;
 	pl->scratch = sc;
 	pl->cfg.sel = next;
+	meta_set_fingerprints(pl->meta, sel_uses_fingerprints(next));
 	pl->reloads++;
 	return 0;
 }
