@@ -1109,8 +1109,8 @@ static void test_end_eviction(void **state)
 /* ---- 7. statistics with undecodable input, Ethernet frames and several channels ---------- */
 
 /* Fingerprints are hashed only when something needs them (meta_tls_fingerprints): a set
- * with ja3=/ja4= conditions still selects a hello by them, and a flow selected without them
- * (by address, before its hello) still records them. */
+ * with ja3=/ja4= conditions still selects a hello by them, also when it comes by reload, and
+ * a flow selected without them (by address, before its hello) still records them. */
 static void test_fingerprints_when_needed(void **state)
 {
 	struct tls_hello h;
@@ -1129,10 +1129,22 @@ static void test_fingerprints_when_needed(void **state)
 		 "select by-ja4 approval=A1 ja4=%s\n"
 		 "select other-ja3 approval=A1 ja3=00000000000000000000000000000000\n"
 		 "select by-ip approval=A1 ip=" FOR_AU "\n", h.ja3, h.ja4);
-	for (int with_fp = 1; with_fp >= 0; with_fp--) {
-		/* the second set has only the address selector */
-		run_start(&r, with_fp ? text : "approval A1 channel=agreement " VALID "\n"
-			  "select by-ip approval=A1 ip=" FOR_AU "\n", 1, NULL);
+	static const char ip_only[] = "approval A1 channel=agreement " VALID "\n"
+				      "select by-ip approval=A1 ip=" FOR_AU "\n";
+	/* mode 2: the address-only set, then the fingerprint set by reload; 1: the fingerprint
+	 * set from the start; 0: only the address selector */
+	for (int mode = 2; mode >= 0; mode--) {
+		int with_fp = mode > 0;
+		run_start(&r, mode == 1 ? text : ip_only, 1, NULL);
+		if (mode == 2) {
+			char err[256] = "";
+			struct sel_set *next = sel_parse("pipe.conf", text, strlen(text), NULL, 0, err,
+							 sizeof(err));
+			assert_non_null(next);
+			assert_int_equal(pl_reload(r.pl, next), 0);
+			sel_set_free(r.sel);
+			r.sel = next;
+		}
 		handshake(&r, T0, &tls);
 		tcp(&r, T0 + 300, &tls, 0, PA, curl_hello, sizeof(curl_hello));
 		handshake(&r, T0 + SEC, &byip);
